@@ -1,0 +1,17 @@
+"""URL configuration. Each app owns its URLs; the back-office admin sits behind staff 2FA like every staff page."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("kinship.core.urls")),
+    path("", include("kinship.accounts.urls")),
+    path("staff/", include("kinship.establishments.urls")),
+    path("staff/", include("kinship.people.urls")),
+    path("back-office/", admin.site.urls),
+]
+
+handler400 = "kinship.core.views.bad_request"
+handler403 = "kinship.core.views.permission_denied"
+handler404 = "kinship.core.views.page_not_found"
+handler500 = "kinship.core.views.server_error"
