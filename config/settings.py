@@ -214,11 +214,31 @@ STORAGES = {
 }
 # Uploaded identity documents live outside the web root and are never given a public URL:
 # staff views stream them after checking role and establishment.
+# In development and tests WhiteNoise serves straight from the finders, so no collectstatic is needed.
+WHITENOISE_USE_FINDERS = DEVELOPMENT
 MEDIA_ROOT = Path(os.environ.get("KINSHIP_MEDIA_ROOT", VAR_DIR / "private"))
 FILE_UPLOAD_PERMISSIONS = 0o600
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Email for account links (verification, password reset). The console backend prints them; set EMAIL_BACKEND to
+# django.core.mail.backends.smtp.EmailBackend and the EMAIL_* variables to send them.
+_email_options: dict[str, object] = {
+    key: value
+    for key, value in {
+        "host": os.environ.get("EMAIL_HOST"),
+        "port": int(os.environ["EMAIL_PORT"]) if os.environ.get("EMAIL_PORT") else None,
+        "username": os.environ.get("EMAIL_HOST_USER"),
+        "password": os.environ.get("EMAIL_HOST_PASSWORD"),
+        "use_tls": _env_bool("EMAIL_USE_TLS", True) if os.environ.get("EMAIL_HOST") else None,
+    }.items()
+    if value is not None
+}
+MAILERS = {
+    "default": {
+        "BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"),
+        "OPTIONS": _email_options,
+    }
+}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kinship@localhost")
 
 # GOV.UK Notify: empty key means the log backend (messages written to the log, nothing sent).

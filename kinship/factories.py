@@ -27,7 +27,7 @@ from kinship.people.models import (
     RiskAssessmentOutcome,
 )
 
-TEST_PASSWORD = "correct horse battery staple"
+TEST_PASSWORD = "correct horse battery staple"  # noqa: S105 - test accounts only
 
 
 class EstablishmentFactory(factory.django.DjangoModelFactory):
@@ -87,7 +87,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
 
     @factory.post_generation
-    def save_password(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+    def save_password(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create:
             obj.save()
 
@@ -96,7 +96,7 @@ class StaffFactory(UserFactory):
     kind = UserKind.STAFF
 
     @factory.post_generation
-    def roles(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+    def roles(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
         """``StaffFactory(roles=[(establishment, Role.GOVERNOR), ...])``."""
         if create and extracted:
             for establishment, role in extracted:

@@ -12,7 +12,14 @@ from .models import AuditEvent
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
-    list_display = ("occurred_at", "action", "actor_label", "subject_type", "subject_id", "establishment_code")
+    list_display = (
+        "occurred_at",
+        "action",
+        "actor_label",
+        "subject_type",
+        "subject_id",
+        "establishment_code",
+    )
     list_filter = ("action", "establishment_code")
     search_fields = ("subject_id", "actor_label", "request_id")
     date_hierarchy = "occurred_at"

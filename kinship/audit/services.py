@@ -51,7 +51,9 @@ def audit_record(
         subject_id = subject_id or str(subject.pk)
     context = request_context.current()
     occurred = (occurred_at or timezone.now()).astimezone(UTC)
-    actor_pk = getattr(actor, "pk", None) if actor is not None and getattr(actor, "is_authenticated", True) else None
+    actor_pk = (
+        getattr(actor, "pk", None) if actor is not None and getattr(actor, "is_authenticated", True) else None
+    )
     fields: dict[str, Any] = {
         "occurred_at": occurred,
         "actor_label": _actor_label(actor) if actor_pk is not None or actor is None else "anonymous",
@@ -89,7 +91,9 @@ def audit_verify() -> Iterator[ChainProblem]:
     last_id = 0
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
         if event.prev_hash != expected_prev:
-            yield ChainProblem(event.pk, "does not follow the event before it (an event was removed or inserted)")
+            yield ChainProblem(
+                event.pk, "does not follow the event before it (an event was removed or inserted)"
+            )
         recomputed = event_hash(
             prev_hash=event.prev_hash,
             occurred_at=event.occurred_at,

@@ -21,7 +21,9 @@ def kinship(request: HttpRequest) -> dict[str, Any]:
                 (name, hotline)
                 for name, hotline in contact.links.filter(status="approved")
                 .exclude(resident__establishment__safer_custody_hotline="")
-                .values_list("resident__establishment__name", "resident__establishment__safer_custody_hotline")
+                .values_list(
+                    "resident__establishment__name", "resident__establishment__safer_custody_hotline"
+                )
                 .distinct()
             ]
     return {"service_name": "Kinship video calls", "safer_custody_hotlines": hotlines}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -18,10 +18,10 @@ from django.shortcuts import get_object_or_404, redirect
 
 from kinship.core.roles import Role
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+type ViewFunction = Callable[..., HttpResponse]
 
 
-def mark(access: str, roles: Iterable[Role] = ()) -> Callable[[View], View]:
+def mark[View: ViewFunction](access: str, roles: Iterable[Role] = ()) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         view.kinship_access = access  # type: ignore[attr-defined]
         view.kinship_roles = frozenset(roles)  # type: ignore[attr-defined]
@@ -30,7 +30,7 @@ def mark(access: str, roles: Iterable[Role] = ()) -> Callable[[View], View]:
     return decorate
 
 
-def public(view: View) -> View:
+def public[View: ViewFunction](view: View) -> View:
     """Reachable without signing in (start, sign-in, sign-up, static pages)."""
     return mark("public")(view)
 
@@ -44,7 +44,7 @@ def _staff_gate(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
-def staff_required(*roles: Role) -> Callable[[View], View]:
+def staff_required(*roles: Role) -> Callable[[ViewFunction], ViewFunction]:
     """A staff view scoped to the establishment named by the ``establishment`` (code) URL argument.
 
     Refuses (403) anyone who is not staff, or who holds none of ``roles`` at that establishment. On success the
@@ -55,7 +55,7 @@ def staff_required(*roles: Role) -> Callable[[View], View]:
         raise ValueError("A staff view must name the roles it admits.")
     allowed = frozenset(roles)
 
-    def decorate(view: View) -> View:
+    def decorate(view: ViewFunction) -> ViewFunction:
         @wraps(view)
         def wrapper(request: HttpRequest, establishment: str, *args: Any, **kwargs: Any) -> HttpResponse:
             from kinship.establishments.models import Establishment
@@ -71,12 +71,12 @@ def staff_required(*roles: Role) -> Callable[[View], View]:
             request.staff_roles = held  # type: ignore[attr-defined]
             return view(request, *args, establishment=place, **kwargs)
 
-        return mark("staff", allowed)(wrapper)  # type: ignore[arg-type]
+        return mark("staff", allowed)(wrapper)
 
     return decorate
 
 
-def staff_any_establishment(view: View) -> View:
+def staff_any_establishment(view: ViewFunction) -> ViewFunction:
     """A staff view that is not about one establishment (the staff home, which lists the user's own)."""
 
     @wraps(view)
@@ -86,14 +86,14 @@ def staff_any_establishment(view: View) -> View:
             return gate
         return view(request, *args, **kwargs)
 
-    return mark("staff", Role)(wrapper)  # type: ignore[arg-type]
+    return mark("staff", Role)(wrapper)
 
 
-def contact_required(*, terms: bool = True) -> Callable[[View], View]:
+def contact_required(*, terms: bool = True) -> Callable[[ViewFunction], ViewFunction]:
     """A contact's own page. With ``terms`` (the default for booking and joining pages), the contact must have
     accepted the current terms and conditions (PF 4.15) and is sent to accept them first."""
 
-    def decorate(view: View) -> View:
+    def decorate(view: ViewFunction) -> ViewFunction:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             user = request.user
@@ -110,7 +110,7 @@ def contact_required(*, terms: bool = True) -> Callable[[View], View]:
                     return redirect(f"{_url('accounts:terms')}?next={request.get_full_path()}")
             return view(request, *args, **kwargs)
 
-        return mark("contact")(wrapper)  # type: ignore[arg-type]
+        return mark("contact")(wrapper)
 
     return decorate
 

@@ -16,7 +16,8 @@ class RequestContext:
     user_agent: str = ""
 
 
-_current: ContextVar[RequestContext] = ContextVar("kinship_request_context", default=RequestContext())
+# RequestContext is a frozen dataclass, so sharing one default instance is safe.
+_current: ContextVar[RequestContext] = ContextVar("kinship_request_context", default=RequestContext())  # noqa: B039
 
 
 def current() -> RequestContext:

@@ -44,7 +44,10 @@ _ERRORS: dict[int, tuple[str, list[str]]] = {
     ),
     404: (
         "Page not found",
-        ["If you typed the web address, check it is correct.", "If you pasted the web address, check you copied the entire address."],
+        [
+            "If you typed the web address, check it is correct.",
+            "If you pasted the web address, check you copied the entire address.",
+        ],
     ),
     500: (
         "Sorry, there is a problem with the service",
@@ -74,6 +77,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     # No request context: the database may be what failed, and the page must still render.
     heading, paragraphs = _ERRORS[500]
     html = render_to_string(
-        "errors/error.html", {"heading": heading, "paragraphs": paragraphs, "service_name": "Kinship video calls"}
+        "errors/error.html",
+        {"heading": heading, "paragraphs": paragraphs, "service_name": "Kinship video calls"},
     )
     return HttpResponse(html, status=500)
