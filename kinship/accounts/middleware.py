@@ -24,7 +24,7 @@ class StaffTwoFactorMiddleware:
             settings.KINSHIP_REQUIRE_STAFF_2FA
             and user.is_authenticated
             and getattr(user, "is_staff_member", False)
-            and not user.is_verified()  # type: ignore[union-attr]
+            and not user.is_verified()  # type: ignore[attr-defined]
             and not self._open(request.path)
         ):
             return redirect(f"{reverse('accounts:two-factor')}?next={request.get_full_path()}")
@@ -32,5 +32,9 @@ class StaffTwoFactorMiddleware:
 
     @staticmethod
     def _open(path: str) -> bool:
-        open_paths = {reverse("accounts:two-factor"), reverse("accounts:two-factor-setup"), reverse("accounts:sign-out")}
+        open_paths = {
+            reverse("accounts:two-factor"),
+            reverse("accounts:two-factor-setup"),
+            reverse("accounts:sign-out"),
+        }
         return path in open_paths or path.startswith(_OPEN_PREFIXES)

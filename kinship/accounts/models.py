@@ -6,7 +6,7 @@ A person in custody never has a web account; they use a registered terminal (see
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
@@ -55,9 +55,9 @@ class User(AbstractUser):
     phone = models.CharField(_("mobile phone number"), max_length=32, blank=True)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()  # type: ignore[misc]
+    objects = UserManager()  # type: ignore[assignment, misc]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
@@ -151,7 +151,9 @@ class IdentityVerification(BaseModel):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identity_verifications")
     photo_id = models.FileField(upload_to=photo_id_upload_path)
     photo_of_self = models.FileField(upload_to=photo_of_self_upload_path)
-    status = models.CharField(max_length=16, choices=VerificationStatus.choices, default=VerificationStatus.PENDING)
+    status = models.CharField(
+        max_length=16, choices=VerificationStatus.choices, default=VerificationStatus.PENDING
+    )
     reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     reviewed_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.TextField(blank=True)
