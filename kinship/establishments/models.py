@@ -31,6 +31,7 @@ class EstablishmentType(models.TextChoices):
     PRISON = "prison", _("Adult prison")
     YOI = "yoi", _("Young offender institution")
     UNDER_18_YOI = "under_18_yoi", _("Under-18 YOI or youth custody site")
+    SECURE_TRAINING_CENTRE = "secure_training_centre", _("Secure training centre")
     IRC = "irc", _("Immigration removal centre")
     RSTHF = "rsthf", _("Residential short-term holding facility")
     PDA = "pda", _("Pre-departure accommodation")
@@ -76,7 +77,9 @@ class Establishment(BaseModel):
     allowance_pattern = models.CharField(
         _("monthly allowance (PF 4.1)"), max_length=16, choices=AllowancePattern.choices, blank=True
     )
-    max_outside_participants = models.PositiveSmallIntegerField(_("people who may join from outside (PF 4.13)"))
+    max_outside_participants = models.PositiveSmallIntegerField(
+        _("people who may join from outside (PF 4.13)")
+    )
     cancellation_notice_hours = models.PositiveSmallIntegerField(_("notice of cancellation, hours (PF 4.8)"))
     calls_per_monitoring_officer = models.PositiveSmallIntegerField(
         _("calls each monitoring officer may watch (PF 4.7)")
@@ -99,13 +102,19 @@ class Establishment(BaseModel):
     def policy_settings(self) -> policy.EstablishmentSettings:
         from kinship import policy
 
+        # Retention periods (PF 4.20) are not kept on the establishment yet: the profile's defaults apply.
+        defaults = policy.profile_defaults(policy.Profile(self.profile))
         return policy.EstablishmentSettings(
-            who_may_request=policy.WhoMayRequest(self.who_may_request),
-            allowance_pattern=policy.AllowancePattern(self.allowance_pattern) if self.allowance_pattern else None,
+            who_may_request=policy.RequestModel(self.who_may_request),
+            allowance_pattern=policy.AllowancePattern(self.allowance_pattern)
+            if self.allowance_pattern
+            else None,
             max_outside_participants=self.max_outside_participants,
-            cancellation_notice_hours=self.cancellation_notice_hours,
+            notice_hours=self.cancellation_notice_hours,
             calls_per_monitoring_officer=self.calls_per_monitoring_officer,
             slot_lengths=tuple(int(length) for length in self.slot_lengths),
+            safer_custody_hotline=self.safer_custody_hotline,
+            retention_days=defaults.retention_days,
         )
 
     def apply_profile_defaults(self) -> None:
@@ -120,7 +129,7 @@ class Establishment(BaseModel):
         if self.max_outside_participants is None:
             self.max_outside_participants = defaults.max_outside_participants
         if self.cancellation_notice_hours is None:
-            self.cancellation_notice_hours = defaults.cancellation_notice_hours
+            self.cancellation_notice_hours = defaults.notice_hours
         if self.calls_per_monitoring_officer is None:
             self.calls_per_monitoring_officer = defaults.calls_per_monitoring_officer
         if not self.slot_lengths:
@@ -136,14 +145,25 @@ class Establishment(BaseModel):
         if self.timezone not in available_timezones():
             errors.setdefault("timezone", []).append(str(_("Choose a valid time zone.")))
         if self.profile and self.type and not errors:
-            for reason in policy.profile_allowed_for_type(
-                policy.Profile(self.profile), policy.EstablishmentType(self.type)
-            ).refusals:
-                errors.setdefault("profile", []).append(reason.message)
+            fitting = policy.profiles_for_type(policy.EstablishmentType(self.type))
+            if policy.Profile(self.profile) not in fitting:
+                labels = " or ".join(str(Profile(profile).label).lower() for profile in sorted(fitting))
+                errors.setdefault("profile", []).append(
+                    str(_("A %(type)s must have the %(profiles)s profile."))
+                    % {"type": str(self.get_type_display()).lower(), "profiles": labels}
+                )
         if self.profile and not errors:
             self.apply_profile_defaults()
-            for reason in policy.validate_settings(policy.Profile(self.profile), self.policy_settings()):
-                errors.setdefault(reason.field or "__all__", []).append(reason.message)
+            if not isinstance(self.slot_lengths, list) or not all(
+                isinstance(length, int) and not isinstance(length, bool) for length in self.slot_lengths
+            ):
+                errors.setdefault("slot_lengths", []).append(str(_("Enter the call lengths in minutes.")))
+            else:
+                for reason in policy.validate_settings(policy.Profile(self.profile), self.policy_settings()):
+                    field = _POLICY_FIELDS.get(reason.field_name or "", reason.field_name or "")
+                    errors.setdefault(field if field in _MODEL_FIELDS else "__all__", []).append(
+                        reason.message
+                    )
         if errors:
             raise ValidationError(errors)
 
@@ -159,11 +179,28 @@ class Establishment(BaseModel):
         super().save(*args, **kwargs)
 
 
+#: Policy settings names that differ from the model's field names.
+_POLICY_FIELDS = {"notice_hours": "cancellation_notice_hours"}
+_MODEL_FIELDS = {
+    "who_may_request",
+    "allowance_pattern",
+    "max_outside_participants",
+    "cancellation_notice_hours",
+    "calls_per_monitoring_officer",
+    "slot_lengths",
+    "safer_custody_hotline",
+    "type",
+    "profile",
+}
+
+
 class Room(BaseModel):
     establishment = models.ForeignKey(Establishment, on_delete=models.CASCADE, related_name="rooms")
     name = models.CharField(_("name"), max_length=100)
     accessible = models.BooleanField(
-        _("accessible"), default=False, help_text=_("Step-free and usable by someone with a physical need (PF 4.24).")
+        _("accessible"),
+        default=False,
+        help_text=_("Step-free and usable by someone with a physical need (PF 4.24)."),
     )
     active = models.BooleanField(default=True)
 
@@ -192,9 +229,9 @@ class Terminal(BaseModel):
     room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.SET_NULL, related_name="terminals")
     kind = models.CharField(_("kind"), max_length=16, choices=TerminalKind.choices)
     name = models.CharField(_("name"), max_length=100)
-    registration_code_hash = models.CharField(max_length=64, blank=True)
+    registration_code_hash = models.CharField(max_length=64, blank=True, db_index=True)
     registration_code_expires_at = models.DateTimeField(null=True, blank=True)
-    device_secret_hash = models.CharField(max_length=64, blank=True)
+    device_secret_hash = models.CharField(max_length=64, blank=True, db_index=True)
     registered_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     active = models.BooleanField(default=True)
@@ -211,4 +248,6 @@ class Terminal(BaseModel):
         return bool(self.device_secret_hash) and self.revoked_at is None
 
     def matches_device_secret(self, secret: str) -> bool:
-        return self.is_registered and secrets.compare_digest(self.device_secret_hash, hash_device_secret(secret))
+        return self.is_registered and secrets.compare_digest(
+            self.device_secret_hash, hash_device_secret(secret)
+        )

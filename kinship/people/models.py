@@ -17,7 +17,8 @@ from kinship.establishments.models import Establishment
 class SupportNeed(models.TextChoices):
     """PF 4.5: needs recorded so the call can be set up to meet them (PF 4.24: physical needs, accessible room)."""
 
-    LEARNING = "learning", _("Learning or cognitive disability")
+    # Values match kinship.policy.SupportNeed so facts can be built without a translation table.
+    LEARNING = "learning_or_cognitive", _("Learning or cognitive disability")
     PHYSICAL = "physical", _("Physical disability or mobility need")
     HEARING = "hearing", _("Hearing impairment")
     VISUAL = "visual", _("Visual impairment")
@@ -29,7 +30,10 @@ class Resident(BaseModel):
 
     establishment = models.ForeignKey(Establishment, on_delete=models.PROTECT, related_name="residents")
     identifier = models.CharField(
-        _("prison number or Home Office reference"), max_length=32, unique=True, help_text=_("For example A1234BC.")
+        _("prison number or Home Office reference"),
+        max_length=32,
+        unique=True,
+        help_text=_("For example A1234BC."),
     )
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100)
@@ -44,7 +48,9 @@ class Resident(BaseModel):
     harassment_measures = models.BooleanField(
         _("subject to MAPPA, a restraining order or a harassment measure (DSO 14)"), default=False
     )
-    imminent_removal_directions = models.BooleanField(_("imminent removal directions (DSO 18)"), default=False)
+    imminent_removal_directions = models.BooleanField(
+        _("imminent removal directions (DSO 18)"), default=False
+    )
     large_family_exception = models.BooleanField(
         _("governor-approved large family exception (PF 4.13)"), default=False
     )
@@ -126,7 +132,9 @@ class ContactLink(BaseModel):
     resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="contact_links")
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="links")
     relationship = models.CharField(_("relationship"), max_length=60)
-    source = models.CharField(_("approved list (PF 4.12)"), max_length=16, choices=ContactSource.choices, blank=True)
+    source = models.CharField(
+        _("approved list (PF 4.12)"), max_length=16, choices=ContactSource.choices, blank=True
+    )
     status = models.CharField(max_length=16, choices=LinkStatus.choices, default=LinkStatus.PENDING)
     status_changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -165,15 +173,21 @@ class LinkRequest(BaseModel):
     resident_first_name = models.CharField(_("their first name"), max_length=100)
     resident_last_name = models.CharField(_("their last name"), max_length=100)
     resident_date_of_birth = models.DateField(_("their date of birth"))
-    resident_identifier = models.CharField(_("their prison number or reference, if you know it"), max_length=32, blank=True)
+    resident_identifier = models.CharField(
+        _("their prison number or reference, if you know it"), max_length=32, blank=True
+    )
     relationship = models.CharField(_("your relationship to them"), max_length=60)
-    status = models.CharField(max_length=16, choices=LinkRequestStatus.choices, default=LinkRequestStatus.PENDING)
+    status = models.CharField(
+        max_length=16, choices=LinkRequestStatus.choices, default=LinkRequestStatus.PENDING
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
-    link = models.OneToOneField(ContactLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="request")
+    link = models.OneToOneField(
+        ContactLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="request"
+    )
 
     class Meta:
         ordering = ["created_at"]

@@ -1,0 +1,117 @@
+# mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
+# Factories are not generic yet (kinship/factories.py), so they type as themselves, not as their models:
+# mypy: disable-error-code="arg-type,attr-defined,comparison-overlap,misc"
+"""Every establishments and people page in a real browser, filled with data and, for forms, with errors: one h1,
+GOV.UK Frontend running under the strict CSP, and no axe WCAG 2.2 AA violation."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from playwright.sync_api import Page, expect
+
+from kinship.core.roles import Role
+from kinship.establishments.tests.access import World, build_world
+from kinship.factories import CompactRecordFactory, ContactLinkFactory, RiskAssessmentFactory, StaffFactory
+from tests.browser.conftest import (  # the browser set-up lives with the other browser tests
+    assert_accessible,
+    browser_type_launch_args,  # noqa: F401
+    csp_violations,  # noqa: F401
+)
+
+from .conftest import sign_in_with_2fa
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _empty_audit_log_after(transactional_db: None) -> Iterator[None]:
+    """The audit log refuses deletes (database triggers), so the flush after a transactional test would fail.
+    Empty it with the triggers lifted for just that moment (as kinship/accounts/tests/test_browser_pages.py)."""
+    yield
+    triggers = importlib.import_module("kinship.audit.migrations.0002_append_only_triggers")
+    vendor = connection.vendor
+    drop = {"sqlite": triggers.SQLITE_REVERSE, "postgresql": triggers.POSTGRESQL_REVERSE}.get(vendor, [])
+    create = {"sqlite": triggers.SQLITE, "postgresql": triggers.POSTGRESQL}.get(vendor, [])
+    with connection.cursor() as cursor:
+        for statement in drop:
+            cursor.execute(statement)
+        cursor.execute("DELETE FROM audit_auditevent")
+        cursor.execute("DELETE FROM audit_auditchainhead")
+        for statement in create:
+            cursor.execute(statement)
+
+
+def _url(name: str, args: Callable[[World], list[Any]] = lambda world: []) -> Callable[[World], str]:
+    def build(world: World) -> str:
+        if name in {"establishments:mine", "establishments:create"}:
+            return reverse(name)
+        return reverse(name, args=[world.establishment.code, *args(world)])
+
+    build.__name__ = name
+    return build
+
+
+PAGES: list[tuple[Callable[[World], str], str | None]] = [
+    (_url("establishments:mine"), None),
+    (_url("establishments:create"), "button[type=submit]"),
+    (_url("establishments:overview"), None),
+    (_url("establishments:settings"), "button[type=submit]"),
+    (_url("establishments:rooms"), None),
+    (_url("establishments:room-add"), "button[type=submit]"),
+    (_url("establishments:terminals"), None),
+    (_url("establishments:terminal-add"), "button[type=submit]"),
+    (_url("establishments:terminal-revoke", lambda world: [world.terminal.pk]), "button[type=submit]"),
+    (_url("establishments:terminal-code", lambda world: [world.terminal.pk]), "button[type=submit]"),
+    (_url("establishments:terminal-register"), "button[type=submit]"),
+    (_url("establishments:terminal-registered"), None),
+    (_url("people:residents"), None),
+    (_url("people:resident", lambda world: [world.resident.pk]), None),
+    (_url("people:resident-add"), "button[type=submit]"),
+    (_url("people:compact-add", lambda world: [world.resident.pk]), "button[type=submit]"),
+    (_url("people:risk-assessment-add", lambda world: [world.resident.pk]), "button[type=submit]"),
+    (_url("people:compact-texts"), None),
+    (_url("people:compact-text-add"), "button[type=submit]"),
+    (_url("people:contact", lambda world: [world.contact.pk]), None),
+    (_url("people:link-decide", lambda world: [world.link.pk]), "button[type=submit]"),
+    (_url("people:link-edit", lambda world: [world.link.pk]), "button[type=submit]"),
+    (_url("people:link-requests"), None),
+    (_url("people:link-request", lambda world: [world.link_request.pk]), "button[type=submit]"),
+]
+
+
+@pytest.mark.parametrize(("url", "submit"), PAGES, ids=lambda value: getattr(value, "__name__", "submit"))
+def test_staff_page_is_accessible(live_server, page: Page, csp_violations: list[str], url, submit) -> None:  # noqa: F811
+    world = build_world()
+    ContactLinkFactory(resident=world.resident)
+    CompactRecordFactory(resident=world.resident, text=world.compact_text)
+    RiskAssessmentFactory(resident=world.resident)
+    staff = StaffFactory(
+        roles=[
+            (world.establishment, role)
+            for role in (Role.GOVERNOR, Role.SYSTEM_ADMINISTRATOR, Role.BOOKING_CLERK)
+        ]
+    )
+    client = sign_in_with_2fa(Client(), staff)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page.goto(live_server.url + url(world))
+    expect(page.locator("h1")).to_have_count(1)
+    expect(page.locator("body.govuk-frontend-supported")).to_have_count(1)
+    assert_accessible(page)
+    if submit:
+        # Clear what can be cleared and send, to check the page with its error summary and field errors too.
+        for field in page.locator("input[type=text], textarea").all():
+            field.fill("")
+        page.locator(submit).last.click()
+        page.wait_for_load_state()
+        expect(page.locator("h1")).to_have_count(1)
+        assert_accessible(page)
+    assert csp_violations == []
