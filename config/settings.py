@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "kinship.establishments",
     "kinship.accounts",
     "kinship.people",
+    "kinship.bookings",
 ]
 
 MIDDLEWARE = [
