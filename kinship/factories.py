@@ -30,7 +30,7 @@ from kinship.people.models import (
 TEST_PASSWORD = "correct horse battery staple"  # noqa: S105 - test accounts only
 
 
-class EstablishmentFactory(factory.django.DjangoModelFactory):
+class EstablishmentFactory(factory.django.DjangoModelFactory[Establishment]):
     class Meta:
         model = Establishment
         django_get_or_create = ("code",)
@@ -56,7 +56,7 @@ class YouthCustodyFactory(EstablishmentFactory):
     type = "under_18_yoi"
 
 
-class RoomFactory(factory.django.DjangoModelFactory):
+class RoomFactory(factory.django.DjangoModelFactory[Room]):
     class Meta:
         model = Room
 
@@ -65,7 +65,7 @@ class RoomFactory(factory.django.DjangoModelFactory):
     accessible = False
 
 
-class TerminalFactory(factory.django.DjangoModelFactory):
+class TerminalFactory(factory.django.DjangoModelFactory[Terminal]):
     class Meta:
         model = Terminal
 
@@ -74,7 +74,7 @@ class TerminalFactory(factory.django.DjangoModelFactory):
     kind = "resident"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -111,7 +111,7 @@ def verified_totp_device(user: User) -> TOTPDevice:
     return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
 
 
-class TermsVersionFactory(factory.django.DjangoModelFactory):
+class TermsVersionFactory(factory.django.DjangoModelFactory[TermsVersion]):
     class Meta:
         model = TermsVersion
 
@@ -125,7 +125,7 @@ def accept_current_terms(user: User) -> None:
     TermsAcceptance.objects.get_or_create(user=user, terms=current)
 
 
-class ResidentFactory(factory.django.DjangoModelFactory):
+class ResidentFactory(factory.django.DjangoModelFactory[Resident]):
     class Meta:
         model = Resident
 
@@ -137,7 +137,7 @@ class ResidentFactory(factory.django.DjangoModelFactory):
     location = "A wing"
 
 
-class ContactFactory(factory.django.DjangoModelFactory):
+class ContactFactory(factory.django.DjangoModelFactory[Contact]):
     class Meta:
         model = Contact
 
@@ -148,7 +148,7 @@ class ContactFactory(factory.django.DjangoModelFactory):
     email = factory.SelfAttribute("user.email")
 
 
-class ContactLinkFactory(factory.django.DjangoModelFactory):
+class ContactLinkFactory(factory.django.DjangoModelFactory[ContactLink]):
     class Meta:
         model = ContactLink
 
@@ -160,7 +160,7 @@ class ContactLinkFactory(factory.django.DjangoModelFactory):
     status_changed_at = factory.LazyFunction(timezone.now)
 
 
-class CompactTextFactory(factory.django.DjangoModelFactory):
+class CompactTextFactory(factory.django.DjangoModelFactory[CompactText]):
     class Meta:
         model = CompactText
         django_get_or_create = ("kind", "version", "language")
@@ -171,7 +171,7 @@ class CompactTextFactory(factory.django.DjangoModelFactory):
     body = "I will follow the rules for video calls."
 
 
-class CompactRecordFactory(factory.django.DjangoModelFactory):
+class CompactRecordFactory(factory.django.DjangoModelFactory[CompactRecord]):
     class Meta:
         model = CompactRecord
 
@@ -182,7 +182,7 @@ class CompactRecordFactory(factory.django.DjangoModelFactory):
     explained_by = factory.SubFactory(StaffFactory)
 
 
-class RiskAssessmentFactory(factory.django.DjangoModelFactory):
+class RiskAssessmentFactory(factory.django.DjangoModelFactory[RiskAssessment]):
     class Meta:
         model = RiskAssessment
 

@@ -29,7 +29,7 @@ def _audit_admin_change(*, request: HttpRequest, obj: Model, action: str, after:
     )
 
 
-class StaffRoleInline(admin.TabularInline):  # type: ignore[type-arg]
+class StaffRoleInline(admin.TabularInline):
     model = StaffRole
     fk_name = "user"
     extra = 0
@@ -88,7 +88,7 @@ class UserAdmin(DjangoUserAdmin[User]):
 
 
 @admin.register(StaffRole)
-class StaffRoleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class StaffRoleAdmin(admin.ModelAdmin):
     list_display = ["user", "role", "establishment", "granted_by", "created_at"]
     list_filter = ["role", "establishment"]
     search_fields = ["user__email", "user__last_name", "establishment__code", "establishment__name"]
@@ -120,7 +120,7 @@ class StaffRoleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             self.delete_model(request, obj)
 
 
-class TermsAcceptanceInline(admin.TabularInline):  # type: ignore[type-arg]
+class TermsAcceptanceInline(admin.TabularInline):
     model = TermsAcceptance
     extra = 0
     fields = ["user", "accepted_at"]
@@ -136,7 +136,7 @@ class TermsAcceptanceInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(TermsVersion)
-class TermsVersionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class TermsVersionAdmin(admin.ModelAdmin):
     list_display = ["version", "published_at", "acceptance_count"]
     search_fields = ["version"]
     inlines = [TermsAcceptanceInline]
@@ -166,7 +166,7 @@ class TermsVersionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(IdentityVerification)
-class IdentityVerificationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class IdentityVerificationAdmin(admin.ModelAdmin):
     """Status only: the images are seen through the audited staff pages, never through the admin."""
 
     list_display = ["user", "status", "created_at", "reviewed_by", "reviewed_at"]

@@ -36,20 +36,6 @@ PASSWORD_HINT = (
 )
 
 
-class RealDateField(GovukDateField):
-    """GovukDateField whose day, month and year errors read as the Design System's "Enter a real date", not as
-    Django's number-field messages ("Ensure this value is less than or equal to 12")."""
-
-    def clean(self, value: Any) -> Any:
-        try:
-            return super().clean(value)
-        except ValidationError as error:
-            codes = {getattr(item, "code", None) for item in error.error_list}
-            if codes & {"min_value", "max_value", "invalid"}:
-                raise ValidationError(self.error_messages["invalid"], code="invalid") from error
-            raise
-
-
 def _email_field(label: str = "Email address", **kwargs: Any) -> forms.EmailField:
     return forms.EmailField(
         label=label,
@@ -170,7 +156,7 @@ def _plain_password_error(message: str) -> str:
 class SignUpForm(forms.Form):
     first_name = _name_field("First name", "Enter your first name", "given-name")
     last_name = _name_field("Last name", "Enter your last name", "family-name")
-    date_of_birth = RealDateField(
+    date_of_birth = GovukDateField(
         label="Date of birth",
         help_text="For example, 27 3 1985",
         error_messages={"required": "Enter your date of birth"},
@@ -303,7 +289,7 @@ class LinkRequestForm(forms.Form):
     )
     resident_first_name = _name_field("Their first name", "Enter their first name")
     resident_last_name = _name_field("Their last name", "Enter their last name")
-    resident_date_of_birth = RealDateField(
+    resident_date_of_birth = GovukDateField(
         label="Their date of birth",
         help_text="For example, 17 5 1990",
         error_messages={"required": "Enter their date of birth"},

@@ -16,7 +16,7 @@ class GovukDateWidget(forms.MultiWidget):
     template_name = "govuk/widgets/date.html"
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        widgets = {
+        widgets: dict[str, forms.Widget | type[forms.Widget]] = {
             "day": forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input--width-2"}),
             "month": forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input--width-2"}),
             "year": forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input--width-4"}),
@@ -44,6 +44,17 @@ class GovukDateField(forms.MultiValueField):
         )
         kwargs.setdefault("require_all_fields", True)
         super().__init__(fields, **kwargs)
+
+    def clean(self, value: Any) -> Any:
+        # The Design System says "Enter a real date", not Django's number-field messages
+        # ("Ensure this value is less than or equal to 12").
+        try:
+            return super().clean(value)
+        except ValidationError as error:
+            codes = {getattr(item, "code", None) for item in error.error_list}
+            if codes & {"min_value", "max_value", "invalid"}:
+                raise ValidationError(self.error_messages["invalid"], code="invalid") from error
+            raise
 
     def compress(self, data_list: list[Any]) -> date | None:
         if not data_list:

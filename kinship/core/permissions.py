@@ -13,12 +13,12 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 
 from kinship.core.roles import Role
 
-type ViewFunction = Callable[..., HttpResponse]
+type ViewFunction = Callable[..., HttpResponseBase]
 
 
 def mark[View: ViewFunction](access: str, roles: Iterable[Role] = ()) -> Callable[[View], View]:
@@ -35,7 +35,7 @@ def public[View: ViewFunction](view: View) -> View:
     return mark("public")(view)
 
 
-def _staff_gate(request: HttpRequest) -> HttpResponse | None:
+def _staff_gate(request: HttpRequest) -> HttpResponseBase | None:
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
@@ -57,7 +57,7 @@ def staff_required(*roles: Role) -> Callable[[ViewFunction], ViewFunction]:
 
     def decorate(view: ViewFunction) -> ViewFunction:
         @wraps(view)
-        def wrapper(request: HttpRequest, establishment: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, establishment: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
             from kinship.establishments.models import Establishment
 
             gate = _staff_gate(request)
@@ -80,7 +80,7 @@ def staff_any_establishment(view: ViewFunction) -> ViewFunction:
     """A staff view that is not about one establishment (the staff home, which lists the user's own)."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         gate = _staff_gate(request)
         if gate is not None:
             return gate
@@ -95,13 +95,13 @@ def contact_required(*, terms: bool = True) -> Callable[[ViewFunction], ViewFunc
 
     def decorate(view: ViewFunction) -> ViewFunction:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not getattr(user, "is_contact", False) or not user.is_active:
                 raise PermissionDenied
-            if user.email_verified_at is None:  # type: ignore[union-attr]
+            if user.email_verified_at is None:
                 return redirect("accounts:verify-email-sent")
             if terms:
                 from kinship.accounts.services import contact_must_accept_terms

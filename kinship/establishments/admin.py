@@ -19,7 +19,7 @@ def _snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:
     return {name: getattr(obj, name) for name in fields}
 
 
-class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AuditedAdmin(admin.ModelAdmin):
     """Writes an audit event with the changed fields in the admin's own transaction."""
 
     audit_fields: list[str] = []
@@ -43,7 +43,7 @@ class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         )
 
 
-class RoomInline(admin.TabularInline):  # type: ignore[type-arg]
+class RoomInline(admin.TabularInline):
     model = Room
     extra = 0
     fields = ["name", "accessible", "active"]

@@ -32,7 +32,7 @@ def _snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:
     return values
 
 
-class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AuditedAdmin(admin.ModelAdmin):
     audit_fields: list[str] = []
 
     def establishment_code_of(self, obj: Any) -> str:
@@ -61,7 +61,7 @@ class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         super().delete_model(request, obj)
 
 
-class ContactLinkInline(admin.TabularInline):  # type: ignore[type-arg]
+class ContactLinkInline(admin.TabularInline):
     model = ContactLink
     extra = 0
     fields = ["contact", "relationship", "source", "status", "child_contact_approved", "banned"]

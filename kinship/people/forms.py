@@ -111,7 +111,7 @@ class ResidentForm(forms.Form):
         return born
 
 
-class CompactTextChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+class CompactTextChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"Version {obj.version} ({obj.language})"
 

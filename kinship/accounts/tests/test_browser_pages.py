@@ -3,13 +3,10 @@ the strict CSP without a violation."""
 
 from __future__ import annotations
 
-import importlib
 import io
-from collections.abc import Iterator
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
 from PIL import Image
 from playwright.sync_api import Page, expect
 
@@ -33,24 +30,6 @@ from tests.browser.conftest import (  # noqa: F401 - fixtures used by name
 from .conftest import code_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _empty_audit_log_after(transactional_db: None) -> Iterator[None]:
-    """The audit log refuses deletes (database triggers), so the flush after a transactional test fails once it
-    holds events. Empty it here, with the triggers lifted for just that moment, before the flush runs."""
-    yield
-    triggers = importlib.import_module("kinship.audit.migrations.0002_append_only_triggers")
-    vendor = connection.vendor
-    drop = {"sqlite": triggers.SQLITE_REVERSE, "postgresql": triggers.POSTGRESQL_REVERSE}.get(vendor, [])
-    create = {"sqlite": triggers.SQLITE, "postgresql": triggers.POSTGRESQL}.get(vendor, [])
-    with connection.cursor() as cursor:
-        for statement in drop:
-            cursor.execute(statement)
-        cursor.execute("DELETE FROM audit_auditevent")
-        cursor.execute("DELETE FROM audit_auditchainhead")
-        for statement in create:
-            cursor.execute(statement)
 
 
 def _check(tab: Page, csp: list[str]) -> None:

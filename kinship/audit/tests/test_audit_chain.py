@@ -11,6 +11,7 @@ from django.db.utils import DatabaseError
 from kinship.accounts.models import User
 from kinship.audit.models import AuditChainHead, AuditEvent, AuditImmutableError
 from kinship.audit.services import audit_record, audit_verify
+from kinship.audit.triggers import drop_triggers
 from kinship.core import request_context
 
 pytestmark = pytest.mark.django_db
@@ -29,13 +30,8 @@ def _three_events() -> list[AuditEvent]:
 
 
 def _drop_triggers() -> None:
-    """What someone with direct database rights could do before tampering."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
-        else:
-            cursor.execute("DROP TRIGGER IF EXISTS audit_event_no_update")
-            cursor.execute("DROP TRIGGER IF EXISTS audit_event_no_delete")
+    """What someone with direct database rights could do before tampering (rolled back with the test)."""
+    drop_triggers(connection)
 
 
 def test_events_chain_from_genesis_and_verify() -> None:

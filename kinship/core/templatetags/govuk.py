@@ -16,8 +16,9 @@ from django.utils.safestring import SafeString
 register = template.Library()
 
 _TEMPLATES: list[tuple[type[forms.Widget], str]] = [
-    (forms.RadioSelect, "govuk/fields/radios.html"),
+    # CheckboxSelectMultiple is a subclass of RadioSelect in Django, so it must come first.
     (forms.CheckboxSelectMultiple, "govuk/fields/checkboxes.html"),
+    (forms.RadioSelect, "govuk/fields/radios.html"),
     (forms.CheckboxInput, "govuk/fields/checkbox.html"),
     (forms.Select, "govuk/fields/select.html"),
     (forms.Textarea, "govuk/fields/textarea.html"),
@@ -63,7 +64,8 @@ def govuk_field(field: BoundField, **options: Any) -> SafeString:
         "autocomplete": options.get("autocomplete") or field.field.widget.attrs.get("autocomplete", ""),
     }
     if isinstance(widget, forms.MultiWidget):
-        parts = list(value) if isinstance(value, (list, tuple)) else widget.decompress(value)
+        parts: list[Any] = list(value) if isinstance(value, (list, tuple)) else list(widget.decompress(value) or [])
+        parts += [None] * (3 - len(parts))
         context["date_parts"] = [
             (f"{field.html_name}_{suffix}", f"{base_id}_{suffix}", label, parts[index] or "", width)
             for index, (suffix, label, width) in enumerate(

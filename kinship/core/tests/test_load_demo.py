@@ -33,7 +33,13 @@ def test_demo_has_every_profile_every_role_and_flagged_residents() -> None:
         "immigration_detention",
     }
     assert set(StaffRole.objects.values_list("role", flat=True)) == {role.value for role in Role}
-    for flag in ("e_list", "pprc", "harassment_measures", "imminent_removal_directions", "large_family_exception"):
+    for flag in (
+        "e_list",
+        "pprc",
+        "harassment_measures",
+        "imminent_removal_directions",
+        "large_family_exception",
+    ):
         assert Resident.objects.filter(**{flag: True}).exists(), flag
     assert ContactLink.objects.filter(status="approved").exists()
     assert User.objects.filter(kind=UserKind.CONTACT).count() >= 5

@@ -1,6 +1,3 @@
-# mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
-# Factories are not generic yet (kinship/factories.py), so they type as themselves, not as their models:
-# mypy: disable-error-code="arg-type,attr-defined,comparison-overlap,misc"
 """The access table machinery: each staff page with the roles it admits, and the checks every page must pass
 (deny by default). kinship/establishments/tests/test_access.py and kinship/people/tests/test_access.py list
 their pages; later apps add theirs the same way."""
@@ -27,8 +24,7 @@ from kinship.factories import (
     TerminalFactory,
 )
 from kinship.people.models import LinkRequest, LinkStatus
-
-from .conftest import sign_in_with_2fa
+from kinship.testing import sign_in_with_2fa
 
 
 @dataclass

@@ -1,6 +1,3 @@
-# mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
-# Factories are not generic yet (kinship/factories.py), so they type as themselves, not as their models:
-# mypy: disable-error-code="arg-type,attr-defined,comparison-overlap,misc"
 """Who may open each establishments page: the table (URL name → roles). Everything else is refused."""
 
 from __future__ import annotations
@@ -11,6 +8,7 @@ from django.urls import reverse
 from kinship.core.roles import ESTABLISHMENT_ADMINS, Role
 from kinship.establishments.views import TERMINAL_REGISTRARS
 from kinship.factories import ContactFactory, EstablishmentFactory, StaffFactory
+from kinship.testing import sign_in_with_2fa
 
 from .access import (
     Page,
@@ -21,7 +19,6 @@ from .access import (
     check_role_elsewhere,
     role_cases,
 )
-from .conftest import sign_in_with_2fa
 
 pytestmark = pytest.mark.django_db
 

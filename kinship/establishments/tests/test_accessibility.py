@@ -1,17 +1,12 @@
-# mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
-# Factories are not generic yet (kinship/factories.py), so they type as themselves, not as their models:
-# mypy: disable-error-code="arg-type,attr-defined,comparison-overlap,misc"
 """Every establishments and people page in a real browser, filled with data and, for forms, with errors: one h1,
 GOV.UK Frontend running under the strict CSP, and no axe WCAG 2.2 AA violation."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Page, expect
@@ -19,33 +14,14 @@ from playwright.sync_api import Page, expect
 from kinship.core.roles import Role
 from kinship.establishments.tests.access import World, build_world
 from kinship.factories import CompactRecordFactory, ContactLinkFactory, RiskAssessmentFactory, StaffFactory
+from kinship.testing import sign_in_with_2fa
 from tests.browser.conftest import (  # the browser set-up lives with the other browser tests
     assert_accessible,
     browser_type_launch_args,  # noqa: F401
     csp_violations,  # noqa: F401
 )
 
-from .conftest import sign_in_with_2fa
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _empty_audit_log_after(transactional_db: None) -> Iterator[None]:
-    """The audit log refuses deletes (database triggers), so the flush after a transactional test would fail.
-    Empty it with the triggers lifted for just that moment (as kinship/accounts/tests/test_browser_pages.py)."""
-    yield
-    triggers = importlib.import_module("kinship.audit.migrations.0002_append_only_triggers")
-    vendor = connection.vendor
-    drop = {"sqlite": triggers.SQLITE_REVERSE, "postgresql": triggers.POSTGRESQL_REVERSE}.get(vendor, [])
-    create = {"sqlite": triggers.SQLITE, "postgresql": triggers.POSTGRESQL}.get(vendor, [])
-    with connection.cursor() as cursor:
-        for statement in drop:
-            cursor.execute(statement)
-        cursor.execute("DELETE FROM audit_auditevent")
-        cursor.execute("DELETE FROM audit_auditchainhead")
-        for statement in create:
-            cursor.execute(statement)
 
 
 def _url(name: str, args: Callable[[World], list[Any]] = lambda world: []) -> Callable[[World], str]:

@@ -1,6 +1,3 @@
-# mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
-# Factories are not generic yet (kinship/factories.py), so they type as themselves, not as their models:
-# mypy: disable-error-code="arg-type,attr-defined,comparison-overlap,misc"
 """Establishment services: settings checked by the policy engine, DSO 1, rooms and terminals, each audited."""
 
 from __future__ import annotations

@@ -1,6 +1,3 @@
-# mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
-# Factories are not generic yet (kinship/factories.py), so they type as themselves, not as their models:
-# mypy: disable-error-code="arg-type,attr-defined,comparison-overlap,misc"
 """Who may open each people page: the table (URL name → roles). Everything else is refused."""
 
 from __future__ import annotations

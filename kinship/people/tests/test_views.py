@@ -1,6 +1,3 @@
-# mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
-# Factories are not generic yet (kinship/factories.py), so they type as themselves, not as their models:
-# mypy: disable-error-code="arg-type,attr-defined,comparison-overlap,misc"
 """People pages end to end: lists without N+1 queries, audited record views, forms, the link-request queue."""
 
 from __future__ import annotations
@@ -31,8 +28,7 @@ from kinship.people.models import (
     LinkStatus,
     Resident,
 )
-
-from .conftest import sign_in_with_2fa
+from kinship.testing import sign_in_with_2fa
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,21 @@
+"""Helpers for tests (nothing in the service imports this)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+
+from kinship.factories import verified_totp_device
+
+
+def sign_in_with_2fa(client: Client, user: Any) -> Client:
+    """Sign ``user`` in; a member of staff also as if they had entered a valid TOTP code (the middleware checks)."""
+    client.force_login(user)
+    if getattr(user, "is_staff_member", False):
+        device = verified_totp_device(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
