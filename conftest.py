@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
+from playwright.sync_api import Page
 
 from kinship.audit.triggers import create_triggers, drop_triggers
 from kinship.testing import sign_in_with_2fa
@@ -56,3 +58,53 @@ def _empty_audit_log_after_transactional_tests(request: pytest.FixtureRequest) -
         cursor.execute("DELETE FROM audit_auditevent")
         cursor.execute("DELETE FROM audit_auditchainhead")
     create_triggers(connection)
+
+
+# Browser tests: Playwright drives Debian's Chromium (installed by scripts/ensure-system-packages; Playwright's own
+# browser download cannot work here). The flags keep Chromium off the network, of which there is none, and give it
+# a fake camera and microphone for the call pages.
+CHROMIUM = os.environ.get("KINSHIP_CHROMIUM", "/usr/bin/chromium")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that drives a browser is marked `browser` (CI's PostgreSQL pass leaves them out)."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            "--allow-loopback-in-peer-connection",
+        ],
+    }
+
+
+@pytest.fixture
+def page(page: Page) -> Page:
+    page.set_default_timeout(15_000)
+    return page
+
+
+@pytest.fixture
+def csp_violations(page: Page) -> list[str]:
+    """Console messages reporting a Content Security Policy violation (a blocked script or style)."""
+    found: list[str] = []
+    page.on(
+        "console",
+        lambda message: found.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    return found

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import assert_accessible
+from kinship.testing import assert_accessible
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

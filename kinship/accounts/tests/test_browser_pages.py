@@ -20,12 +20,7 @@ from kinship.factories import (
     staff_with,
     verified_totp_device,
 )
-from tests.browser.conftest import (  # noqa: F401 - fixtures used by name
-    assert_accessible,
-    browser_type_launch_args,
-    csp_violations,
-    page,
-)
+from kinship.testing import assert_accessible
 
 from .conftest import code_for
 
@@ -50,7 +45,7 @@ def _png(path: str) -> str:
     return path
 
 
-def test_public_account_pages(live_server, page: Page, csp_violations: list[str]) -> None:  # noqa: F811
+def test_public_account_pages(live_server, page: Page, csp_violations: list[str]) -> None:
     cache.clear()
     base = live_server.url
     for path in ["/sign-in/", "/sign-up/", "/password-reset/", "/password-reset/sent/", "/verify-email/"]:
@@ -69,7 +64,7 @@ def test_public_account_pages(live_server, page: Page, csp_violations: list[str]
     _check(page, csp_violations)
 
 
-def test_lockout_page(live_server, page: Page, csp_violations: list[str], settings) -> None:  # noqa: F811
+def test_lockout_page(live_server, page: Page, csp_violations: list[str], settings) -> None:
     cache.clear()
     user = ContactFactory().user
     for _ in range(settings.AXES_FAILURE_LIMIT):
@@ -81,7 +76,7 @@ def test_lockout_page(live_server, page: Page, csp_violations: list[str], settin
     _check(page, csp_violations)
 
 
-def test_contact_pages(live_server, page: Page, csp_violations: list[str], tmp_path) -> None:  # noqa: F811
+def test_contact_pages(live_server, page: Page, csp_violations: list[str], tmp_path) -> None:
     cache.clear()
     TermsVersionFactory()
     contact = ContactFactory()
@@ -117,7 +112,7 @@ def test_contact_pages(live_server, page: Page, csp_violations: list[str], tmp_p
     _check(page, csp_violations)
 
 
-def test_staff_pages(live_server, page: Page, csp_violations: list[str], tmp_path) -> None:  # noqa: F811
+def test_staff_pages(live_server, page: Page, csp_violations: list[str], tmp_path) -> None:
     cache.clear()
     contact = ContactFactory()
     link = ContactLinkFactory(contact=contact)

@@ -64,7 +64,9 @@ def govuk_field(field: BoundField, **options: Any) -> SafeString:
         "autocomplete": options.get("autocomplete") or field.field.widget.attrs.get("autocomplete", ""),
     }
     if isinstance(widget, forms.MultiWidget):
-        parts: list[Any] = list(value) if isinstance(value, (list, tuple)) else list(widget.decompress(value) or [])
+        parts: list[Any] = (
+            list(value) if isinstance(value, (list, tuple)) else list(widget.decompress(value) or [])
+        )
         parts += [None] * (3 - len(parts))
         context["date_parts"] = [
             (f"{field.html_name}_{suffix}", f"{base_id}_{suffix}", label, parts[index] or "", width)

@@ -14,12 +14,7 @@ from playwright.sync_api import Page, expect
 from kinship.core.roles import Role
 from kinship.establishments.tests.access import World, build_world
 from kinship.factories import CompactRecordFactory, ContactLinkFactory, RiskAssessmentFactory, StaffFactory
-from kinship.testing import sign_in_with_2fa
-from tests.browser.conftest import (  # the browser set-up lives with the other browser tests
-    assert_accessible,
-    browser_type_launch_args,  # noqa: F401
-    csp_violations,  # noqa: F401
-)
+from kinship.testing import assert_accessible, sign_in_with_2fa
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -63,7 +58,7 @@ PAGES: list[tuple[Callable[[World], str], str | None]] = [
 
 
 @pytest.mark.parametrize(("url", "submit"), PAGES, ids=lambda value: getattr(value, "__name__", "submit"))
-def test_staff_page_is_accessible(live_server, page: Page, csp_violations: list[str], url, submit) -> None:  # noqa: F811
+def test_staff_page_is_accessible(live_server, page: Page, csp_violations: list[str], url, submit) -> None:
     world = build_world()
     ContactLinkFactory(resident=world.resident)
     CompactRecordFactory(resident=world.resident, text=world.compact_text)
