@@ -1,0 +1,310 @@
+"""The one place that turns booking's models into policy facts (``kinship.policy.facts``).
+
+Everything the engine reads about an establishment, a resident, contacts, a slot and the allowance is built
+here, so a rule that misfires can be traced to one function. Times are aware datetimes; calendar questions
+(the month that pays, the day a contact's age is counted on) use the establishment's timezone. ``now`` is
+always passed in by the caller.
+
+Records the project does not hold yet are given as empty: restrictions (PF 4.4) and suspensions (DSO 17,
+DSO 18) until the safeguarding app exists, banned-visitor authorisations (PF 4.12).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Q, Sum
+
+from kinship import policy
+from kinship.accounts.models import StaffRole, TermsAcceptance, TermsVersion, User
+from kinship.establishments.models import Establishment
+from kinship.people.models import (
+    CompactOutcome,
+    CompactRecord,
+    Contact,
+    ContactLink,
+    ContactSource,
+    LinkStatus,
+    Resident,
+    RiskAssessment,
+    RiskAssessmentKind,
+)
+from kinship.policy.time import month_key as local_month_key
+
+from .models import (
+    ACTIVE_STATUSES,
+    AllowanceEntry,
+    Booking,
+    ExtraCallGrant,
+    RequestChannel,
+    SessionTemplate,
+    Slot,
+    SlotHold,
+)
+
+#: PF 4.13 large-family exception: the people app records only that the governor approved it, not a number;
+#: the exception is for more than three children, so room for four children and two adults.
+LARGE_FAMILY_LIMIT = 6
+
+#: The languages that count as English in ``Resident.language`` (DSO 15: is the person's English enough?).
+ENGLISH = frozenset({"english", "en"})
+
+
+def timezone_of(establishment: Establishment) -> ZoneInfo:
+    return ZoneInfo(establishment.timezone)
+
+
+def month_key(moment: datetime, establishment: Establishment) -> str:
+    """The local calendar month that pays for a call at ``moment`` (PF 4.1), as ``YYYY-MM``."""
+    return local_month_key(moment, timezone_of(establishment))
+
+
+def current_terms_version() -> str:
+    current = TermsVersion.current()
+    # With no terms published nobody has accepted "the current version", so PF 4.15 refuses every contact.
+    return current.version if current is not None else ""
+
+
+def establishment_facts(
+    establishment: Establishment, *, terms_version: str | None = None
+) -> policy.Establishment:
+    return policy.Establishment(
+        id=str(establishment.pk),
+        name=establishment.name,
+        profile=policy.Profile(establishment.profile),
+        type=policy.EstablishmentType(establishment.type),
+        settings=establishment.policy_settings(),
+        timezone=timezone_of(establishment),
+        terms_version=current_terms_version() if terms_version is None else terms_version,
+    )
+
+
+def staff_facts(user: User, establishment: Establishment) -> policy.Staff:
+    """The roles ``user`` holds at ``establishment``; the core role names are a subset of the engine's."""
+    roles = StaffRole.objects.filter(user=user, establishment=establishment).values_list("role", flat=True)
+    return policy.Staff(id=str(user.pk), roles=frozenset(policy.Role(role) for role in roles))
+
+
+def _assessment(record: RiskAssessment | None) -> policy.RiskAssessment | None:
+    if record is None:
+        return None
+    return policy.RiskAssessment(
+        outcome=policy.RiskOutcome(record.outcome),
+        assessed_by=str(record.assessed_by_id),
+        assessed_at=record.assessed_at,
+    )
+
+
+def resident_facts(resident: Resident) -> policy.Resident:
+    """The resident with their latest compact (signed or refused), latest assessments, flags and contact lists."""
+    latest_compact = (
+        CompactRecord.objects.filter(resident=resident)
+        .select_related("text")
+        .order_by("-recorded_at")
+        .first()
+    )
+    compact = None
+    if latest_compact is not None and latest_compact.outcome == CompactOutcome.SIGNED:
+        compact = policy.CompactRecord(
+            version=latest_compact.text.version,
+            language=latest_compact.language,
+            explained_by=str(latest_compact.explained_by_id),
+            explained_at=latest_compact.recorded_at,
+            # A SIGNED record is the record that it was explained, read and signed (people.CompactOutcome).
+            read=True,
+            signed=True,
+            interpreter_used=latest_compact.interpreter_used,
+        )
+    assessments = RiskAssessment.objects.filter(resident=resident).order_by("-assessed_at")
+    eligibility = assessments.filter(kind=RiskAssessmentKind.ELIGIBILITY).first()
+    individual = assessments.filter(kind=RiskAssessmentKind.INDIVIDUAL).first()
+    links = list(
+        ContactLink.objects.filter(resident=resident, status=LinkStatus.APPROVED).values(
+            "contact_id", "banned", "child_contact_approved", "created_at", "status_changed_by_id"
+        )
+    )
+    language = resident.language.strip()
+    return policy.Resident(
+        id=str(resident.pk),
+        compact=compact,
+        compact_refused=latest_compact is not None and latest_compact.outcome == CompactOutcome.REFUSED,
+        english_sufficient=language.lower() in ENGLISH,
+        languages=frozenset({language}),
+        eligibility_assessment=_assessment(eligibility),
+        harassment_controls=(
+            frozenset({policy.HarassmentControl.OTHER_HARASSMENT_CONTROL})
+            if resident.harassment_measures
+            else frozenset()
+        ),
+        individual_risk_assessment=_assessment(individual),
+        contact_bans=tuple(
+            # The link records only that the ban is in force, not its dates: in force since the link was made,
+            # reviewed by the people team (PF 4.10).
+            policy.ContactBan(
+                contact_id=str(link["contact_id"]),
+                decided_by=str(link["status_changed_by_id"] or ""),
+                start=link["created_at"],
+                review_on=link["created_at"].date(),
+            )
+            for link in links
+            if link["banned"]
+        ),
+        support_needs=frozenset(policy.SupportNeed(need) for need in resident.support_needs or ()),
+        e_list=resident.e_list,
+        pprc=resident.pprc,
+        approved_child_contacts=frozenset(
+            str(link["contact_id"]) for link in links if link["child_contact_approved"]
+        ),
+        large_family_limit=LARGE_FAMILY_LIMIT if resident.large_family_exception else None,
+        imminent_removal_directions=resident.imminent_removal_directions,
+    )
+
+
+def contact_facts(
+    contacts: Sequence[Contact], *, resident: Resident, terms_version: str
+) -> tuple[policy.Contact, ...]:
+    """Contacts in the order given, with the approved list they are on for this resident (PF 4.12) and whether
+    they accepted the current terms (PF 4.15)."""
+    ids = [contact.pk for contact in contacts]
+    sources: dict[object, set[str]] = {}
+    for contact_id, source in ContactLink.objects.filter(
+        resident=resident, contact_id__in=ids, status=LinkStatus.APPROVED
+    ).values_list("contact_id", "source"):
+        sources.setdefault(contact_id, set()).add(source)
+    accepted = set(
+        TermsAcceptance.objects.filter(
+            user_id__in=[contact.user_id for contact in contacts if contact.user_id],
+            terms__version=terms_version,
+        ).values_list("user_id", flat=True)
+    )
+    return tuple(
+        policy.Contact(
+            id=str(contact.pk),
+            name=contact.full_name,
+            date_of_birth=contact.date_of_birth,
+            on_phone_list=ContactSource.PHONE_LIST in sources.get(contact.pk, set()),
+            on_visits_list=ContactSource.VISITS_LIST in sources.get(contact.pk, set()),
+            terms_version_accepted=terms_version if contact.user_id in accepted else None,
+        )
+        for contact in contacts
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SlotUse:
+    """How full a slot is at ``now``: active bookings (and how many are E-list calls) and live holds."""
+
+    capacity: int
+    bookings: int
+    e_list_bookings: int
+    holds: int
+
+    @property
+    def left(self) -> int:
+        return max(0, self.capacity - self.bookings - self.holds)
+
+
+def live_holds(slot: Slot, now: datetime) -> Q:
+    return Q(slot=slot, released_at__isnull=True, converted_at__isnull=True, expires_at__gt=now)
+
+
+def slot_use(
+    slot: Slot, *, now: datetime, exclude_hold: SlotHold | None = None, count_holds: bool = True
+) -> SlotUse:
+    """Call with the slot row locked (``select_for_update``) when the answer decides a write."""
+    counts = Booking.objects.filter(slot=slot, status__in=ACTIVE_STATUSES).aggregate(
+        total=Count("pk"), e_list=Count("pk", filter=Q(resident__e_list=True))
+    )
+    holds = 0
+    if count_holds:
+        held = SlotHold.objects.filter(live_holds(slot, now))
+        if exclude_hold is not None:
+            held = held.exclude(pk=exclude_hold.pk)
+        holds = held.count()
+    return SlotUse(
+        capacity=slot.capacity, bookings=counts["total"], e_list_bookings=counts["e_list"], holds=holds
+    )
+
+
+def slot_facts(slot: Slot, use: SlotUse) -> policy.Slot:
+    return policy.Slot(
+        start=slot.starts_at,
+        end=slot.ends_at,
+        room=policy.Room(id=str(slot.room_id), accessible=slot.room.accessible),
+        supports=frozenset(policy.SupportNeed(need) for need in slot.supports or ()),
+        supervising_officers=slot.supervising_officers,
+        monitoring_officers=slot.monitoring_officers,
+        calls_booked=use.bookings - use.e_list_bookings,
+        e_list_calls_booked=use.e_list_bookings,
+    )
+
+
+def allowance_usage(resident: Resident, month: str) -> policy.AllowanceUsage:
+    """The month's charges as the engine counts them: one per booking whose ledger rows still sum to a debit.
+
+    Summed from the ledger every time (PF 4.1): a refund is a credit row, never an edit."""
+    rows = (
+        AllowanceEntry.objects.filter(resident=resident, month=month)
+        .values("booking_id")
+        .annotate(net=Sum("minutes"))
+        .order_by("booking_id")
+    )
+    return policy.AllowanceUsage(
+        charges=tuple(
+            policy.Charge(booking_id=str(row["booking_id"]), minutes=-row["net"])
+            for row in rows
+            if row["net"] < 0
+        )
+    )
+
+
+def grants_available(resident: Resident, month: str) -> int:
+    """Extra-call grants for ``month`` not funding a booking (PF 4.3)."""
+    return ExtraCallGrant.objects.filter(resident=resident, month=month, booking__isnull=True).count()
+
+
+def requester(channel: str) -> policy.Requester:
+    """PF 4.6 knows two requesters; staff booking on a person's behalf put in that person's request."""
+    return policy.Requester.CONTACT if channel == RequestChannel.CONTACT else policy.Requester.RESIDENT
+
+
+def booking_facts(
+    *,
+    establishment: policy.Establishment,
+    resident: policy.Resident,
+    slot: policy.Slot,
+    contacts: Sequence[policy.Contact],
+    kind: str,
+    channel: str,
+    now: datetime,
+    usage: policy.AllowanceUsage,
+    funding: policy.Funding,
+    extra_grants_available: int,
+) -> policy.BookingFacts:
+    lead, *others = contacts
+    return policy.BookingFacts(
+        establishment=establishment,
+        resident=resident,
+        now=now,
+        call_kind=policy.CallKind(kind),
+        slot=slot,
+        main_contact=lead,
+        additional_contacts=tuple(others),
+        requested_by=requester(channel),
+        usage=usage,
+        funding=funding,
+        extra_grants_available=extra_grants_available,
+    )
+
+
+def sessions(templates: Iterable[SessionTemplate]) -> tuple[policy.Session, ...]:
+    return tuple(policy.Session(weekday=t.weekday, start=t.start, end=t.end) for t in templates)
+
+
+def schedule_facts(
+    establishment: Establishment, templates: Iterable[SessionTemplate]
+) -> policy.ScheduleFacts:
+    return policy.ScheduleFacts(profile=policy.Profile(establishment.profile), sessions=sessions(templates))
