@@ -34,6 +34,12 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _private_media(settings: Any, tmp_path: Any) -> None:
+    """Uploaded files (identity photos) go to a fresh folder per test, never into var/."""
+    settings.MEDIA_ROOT = tmp_path / "private"
+
+
 def _is_transactional(request: pytest.FixtureRequest) -> bool:
     marker = request.node.get_closest_marker("django_db")
     return (

@@ -24,6 +24,8 @@ def kinship(request: HttpRequest) -> dict[str, Any]:
                 .values_list(
                     "resident__establishment__name", "resident__establishment__safer_custody_hotline"
                 )
+                # Clear the links' ordering, or DISTINCT would keep one row per link, not per establishment.
+                .order_by("resident__establishment__name")
                 .distinct()
             ]
     return {"service_name": "Kinship video calls", "safer_custody_hotlines": hotlines}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,12 +14,6 @@ from PIL import Image
 
 from kinship.accounts.models import User
 from kinship.factories import ContactFactory, accept_current_terms
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings: pytest.FixtureRequest, tmp_path: Path) -> None:
-    settings.MEDIA_ROOT = tmp_path / "private"  # type: ignore[attr-defined]
-
 
 StaffClient = Callable[[User], Client]
 

@@ -10,12 +10,22 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from PIL import Image
 
-from kinship.accounts.models import StaffRole, TermsAcceptance, TermsVersion, User, UserKind
+from kinship.accounts.models import (
+    IdentityVerification,
+    StaffRole,
+    TermsAcceptance,
+    TermsVersion,
+    User,
+    UserKind,
+    VerificationStatus,
+)
 from kinship.audit.services import audit_record
 from kinship.core.roles import Role
 from kinship.establishments.models import Establishment, Room, Terminal
@@ -326,6 +336,16 @@ class Command(BaseCommand):
                 email_verified_at=timezone.now(),
             )
         self._get(TermsAcceptance, {"user": user, "terms": terms}, {})
+        if not user.identity_verifications.filter(status=VerificationStatus.VERIFIED).exists():
+            self.created += 1
+            check = IdentityVerification(
+                user=user,
+                status=VerificationStatus.VERIFIED,
+                reviewed_at=timezone.now(),
+            )
+            check.photo_id.save("demo-id.png", ContentFile(_demo_image((40, 70, 140))), save=False)
+            check.photo_of_self.save("demo-self.png", ContentFile(_demo_image((140, 90, 40))), save=False)
+            check.save()
         return self._get(
             Contact,
             {"user": user},
@@ -354,11 +374,20 @@ class Command(BaseCommand):
         out(
             "  Staff sign-in asks for a TOTP code: add the secret to an authenticator app, or print the current"
         )
-        out("  code with:  .venv/bin/python manage.py demo_totp EMAIL")
+        out("  code with:  KINSHIP_ENV=development .venv/bin/python manage.py demo_totp EMAIL")
         out("")
         out("Contacts:")
         for user in User.objects.filter(kind=UserKind.CONTACT, email__endswith=DEMO_DOMAIN).order_by("email"):
             out(f"  {user.get_full_name():<28} {user.email}")
+
+
+def _demo_image(colour: tuple[int, int, int]) -> bytes:
+    """A plain picture standing in for a demo contact's identity photos (checked as verified)."""
+    import io
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 160), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def device_secret(device: TOTPDevice) -> str:
