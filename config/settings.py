@@ -76,6 +76,9 @@ INSTALLED_APPS = [
     "kinship.accounts",
     "kinship.people",
     "kinship.bookings",
+    # Background tasks: Django's own django.tasks with the database backend and its db_worker (django-tasks-db).
+    "django_tasks_db",
+    "kinship.notifications",
 ]
 
 MIDDLEWARE = [
@@ -200,7 +203,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "staticfiles"
+# Collected for production; development and tests serve straight from the finders (no collectstatic).
+STATIC_ROOT = None if DEVELOPMENT else VAR_DIR / "staticfiles"
 # Compiled GOV.UK / MoJ Frontend assets (npm run build); app-specific files live in each app's static/.
 STATICFILES_DIRS = [BASE_DIR / "frontend" / "dist"]
 STORAGES = {
@@ -245,6 +249,24 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kinship@localhost")
 # GOV.UK Notify: empty key means the log backend (messages written to the log, nothing sent).
 NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
 NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+# Our wording lives in kinship/notifications/messages.py; each Notify template only places it: an email template
+# with subject ((subject)) and body ((body)), a text message template with body ((body)).
+NOTIFY_EMAIL_TEMPLATE_ID = os.environ.get("NOTIFY_EMAIL_TEMPLATE_ID", "")
+NOTIFY_SMS_TEMPLATE_ID = os.environ.get("NOTIFY_SMS_TEMPLATE_ID", "")
+NOTIFY_TIMEOUT_SECONDS = int(os.environ.get("NOTIFY_TIMEOUT_SECONDS", "10"))
+
+# Background tasks (django.tasks). The database backend keeps tasks in PostgreSQL/SQLite for the worker
+# (`manage.py db_worker`, the Procfile's worker); the test profile runs them inline, at the moment they are
+# enqueued (which for booking notifications is when the booking's transaction commits).
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django.tasks.backends.immediate.ImmediateBackend" if TESTING else "django_tasks_db.DatabaseBackend"
+        ),
+        "QUEUES": ["default"],
+    }
+}
+
 
 # Log-in rate limit per client address, on top of the axes lockout (attempts per window).
 LOGIN_RATE_LIMIT = int(os.environ.get("LOGIN_RATE_LIMIT", "20"))
