@@ -11,7 +11,7 @@ UV := $(BOOTSTRAP)/bin/uv
 VENV := .venv/bin
 MANAGE := $(VENV)/python manage.py
 
-.PHONY: run test check format install assets system-packages clean demo
+.PHONY: run test check format install assets system-packages clean demo bench-booking
 
 $(UV):
 	@mkdir -p var
@@ -62,6 +62,12 @@ format: .venv/.installed
 test: install
 	KINSHIP_ENV=test DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/pytest -q \
 	  --cov=kinship.policy --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=100
+
+# N concurrent clients (CLIENTS, default 200) book M one-place slots (SLOTS, default 20) through the HTTP API of a
+# uvicorn server on a fresh PostgreSQL database (BENCH_DATABASE_URL; created, migrated, seeded and dropped).
+# Not part of `make test`. Exits non-zero on a double booking or an overspent allowance.
+bench-booking: .venv/.installed
+	$(VENV)/python bench/booking_rush.py --clients $(or $(CLIENTS),200) --slots $(or $(SLOTS),20)
 
 clean:
 	rm -rf .venv node_modules frontend/dist var/bootstrap

@@ -6,8 +6,12 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("kinship.core.urls")),
     path("", include("kinship.accounts.urls")),
+    path("calls/", include("kinship.bookings.urls_contact")),
+    path("terminal/", include("kinship.bookings.urls_terminal")),
     path("staff/", include("kinship.establishments.urls")),
     path("staff/", include("kinship.people.urls")),
+    path("staff/", include("kinship.bookings.urls_staff")),
+    path("api/v1/", include("kinship.api.urls")),
     path("back-office/", admin.site.urls),
 ]
 

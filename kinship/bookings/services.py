@@ -3,7 +3,8 @@ cancellations, call outcomes, the allowance ledger, extra-call grants and review
 
 Each service is keyword-only and runs in one ``transaction.atomic``: build facts (``facts``), ask the policy
 engine, refuse with every failed reason (``BookingRefused``), write, and record one audit event in the same
-transaction.
+transaction. Messages to the family (request received, approved, rejected, cancelled, changed) are written
+in the same transaction and sent by the worker once it commits (``notifications.booking_notify``).
 
 Concurrency: nothing may book a slot beyond its capacity or spend a resident's allowance twice, however many
 requests arrive at once. Every service that changes what a slot or an allowance holds takes row locks in one
@@ -28,6 +29,8 @@ from kinship import policy
 from kinship.accounts.models import User
 from kinship.audit.services import audit_record
 from kinship.establishments.models import Establishment, Terminal, TerminalKind
+from kinship.notifications.models import Event as NotificationEvent
+from kinship.notifications.services import booking_notify
 from kinship.people.models import Contact, ContactLink, LinkStatus, Resident
 from kinship.policy.time import local_date, require_aware
 
@@ -652,6 +655,10 @@ def booking_request(
             policy_ids=decision.rule_ids,
             occurred_at=now,
         )
+        booking_notify(
+            booking=booking,
+            event=NotificationEvent.APPROVED if auto else NotificationEvent.REQUEST_RECEIVED,
+        )
     return BookingResult(booking=booking, decision=decision)
 
 
@@ -718,6 +725,7 @@ def booking_approve(*, booking: Booking, actor: User, now: datetime | None = Non
             policy_ids=decision.rule_ids,
             occurred_at=now,
         )
+        booking_notify(booking=current, event=NotificationEvent.APPROVED)
     return BookingResult(booking=current, decision=decision)
 
 
@@ -790,6 +798,7 @@ def booking_reject(
             policy_ids=["PF 4.1"] if credited else [],
             occurred_at=now,
         )
+        booking_notify(booking=current, event=NotificationEvent.REJECTED)
     return current
 
 
@@ -865,6 +874,8 @@ def booking_cancel(
             policy_ids=policy_ids,
             occurred_at=now,
         )
+        # PF 4.8: the family is told at once, with the reason.
+        booking_notify(booking=current, event=NotificationEvent.CANCELLED)
     return BookingResult(booking=current, decision=decision)
 
 
@@ -984,6 +995,16 @@ def booking_review_close(
             policy_ids=["PF 4.8"],
             occurred_at=now,
         )
+        if new_booking is not None:
+            # The family hears that the call that did not happen has a new time.
+            old = current.booking
+            booking_notify(
+                booking=Booking.objects.select_related("slot__establishment", "resident").get(
+                    pk=new_booking.pk
+                ),
+                event=NotificationEvent.CHANGED,
+                reason=f"It replaces the call with reference {old.reference}, which did not take place.",
+            )
     return current
 
 

@@ -60,6 +60,10 @@ class Resident(BaseModel):
     religion = models.CharField(_("religion or belief"), max_length=60, blank=True)
     disability = models.CharField(_("disability"), max_length=60, blank=True)
     released_at = models.DateTimeField(null=True, blank=True)
+    # The PIN the person enters with their identifier on a resident terminal (PF 4.23), set by staff. Only a
+    # hash made by Django's password hashers is kept; empty means no PIN is set and the terminal refuses.
+    pin_hash = models.CharField(_("terminal PIN (hashed)"), max_length=256, blank=True, editable=False)
+    pin_set_at = models.DateTimeField(_("terminal PIN set"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["last_name", "first_name"]

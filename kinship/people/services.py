@@ -358,7 +358,26 @@ def contact_link_decide(
             after=_link_snapshot(current),
             policy_ids=["PF 4.12"],
         )
+        if new_status in _FLAGGING_STATUSES:
+            _flag_bookings_with(current, _FLAGGING_STATUSES[new_status], reason, actor)
     return current
+
+
+#: Link changes that touch the calls already booked with that contact (PF 4.8: flagged for review).
+_FLAGGING_STATUSES: dict[str, str] = {
+    LinkStatus.REMOVED: "contact_removed",
+    LinkStatus.REJECTED: "contact_rejected",
+}
+
+
+def _flag_bookings_with(link: ContactLink, cause: str, note: str, actor: Any) -> None:
+    """Flag the resident's future calls with this contact for review, in the caller's transaction (PF 4.8)."""
+    # Imported here: bookings builds on people, not the other way round.
+    from kinship.bookings.services_staff import bookings_flag_for_review
+
+    bookings_flag_for_review(
+        resident=link.resident, contact=link.contact, cause=cause, note=note, actor=actor
+    )
 
 
 def contact_link_update(
@@ -408,6 +427,10 @@ def contact_link_update(
             after=after,
             policy_ids=sorted(rules),
         )
+        if banned and not before["banned"]:
+            _flag_bookings_with(
+                current, "contact_banned", "The governor banned contact with this person by video", actor
+            )
     return current
 
 
