@@ -146,6 +146,7 @@ class ContactFactory(factory.django.DjangoModelFactory[Contact]):
     last_name = factory.SelfAttribute("user.last_name")
     date_of_birth = date(1985, 2, 3)
     email = factory.SelfAttribute("user.email")
+    identity_verified_at = factory.LazyFunction(timezone.now)
 
 
 class ContactLinkFactory(factory.django.DjangoModelFactory[ContactLink]):

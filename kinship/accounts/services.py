@@ -531,6 +531,9 @@ def identity_decide(
         check.reviewed_by = actor
         check.reviewed_at = timezone.now()
         check.save(update_fields=["status", "rejection_reason", "reviewed_by", "reviewed_at", "updated_at"])
+        if verified:
+            # The contact record carries the result, so booking checks need no join to the uploads.
+            Contact.objects.filter(user_id=check.user_id).update(identity_verified_at=check.reviewed_at)
         audit_record(
             action="identity_verified" if verified else "identity_rejected",
             actor=actor,

@@ -21,6 +21,10 @@ MESSAGES: dict[str, str] = {
     "slot.other_establishment": "This time is at a different establishment from the person in custody.",
     "hold.not_yours": "This time is being held for someone else.",
     "hold.expired": "We could not keep this time for you any longer. Choose a time again.",
+    "contact.identity_not_checked": (
+        "Staff have not checked {name}'s identity yet. They need to send a photo ID and a photo of themselves "
+        "from their account, and wait for staff to check them."
+    ),
     "contact.not_linked": "{name} is not linked to this person in custody.",
     "contact.booking_banned": "{name} cannot book calls until {until}.",
     "participants.repeated": "Each person can only be added to a call once.",

@@ -120,6 +120,25 @@ class NonAttendanceCause(models.TextChoices):
     TECHNICAL_FAILURE = "technical_failure", _("Technical failure")
 
 
+class CircumstanceChange(models.TextChoices):
+    """Changes of circumstance that flag future bookings for review (PF 4.8)."""
+
+    RELEASED = "released", _("The person in custody was released")
+    TRANSFERRED = "transferred", _("The person in custody was transferred")
+    CONTACT_REMOVED = "contact_removed", _("A contact was removed from the approved list")
+    CONTACT_REJECTED = "contact_rejected", _("A contact was rejected for the approved list")
+    CONTACT_BANNED = "contact_banned", _("A ban on contacting someone by video (PF 4.10)")
+    CONTACT_BOOKING_BAN = "contact_booking_ban", _("A contact was banned from booking (DSO Annex A)")
+    RESTRICTION = "restriction", _("A new restriction (PF 4.4)")
+    SUSPENSION = "suspension", _("A suspension (DSO 17)")
+    DATE_CLOSED = "date_closed", _("The date was closed for calls")
+    SESSION_CHANGED = "session_changed", _("The session was changed or removed")
+
+
+# Why a booking is under review: a call that did not take place, or a change of circumstance (PF 4.8).
+REVIEW_CAUSES = [*NonAttendanceCause.choices, *CircumstanceChange.choices]
+
+
 class ReviewOutcome(models.TextChoices):
     REBOOKED = "rebooked", _("Rebooked")
     NOT_REBOOKED = "not_rebooked", _("Not rebooked")
@@ -422,7 +441,7 @@ class BookingReview(BaseModel):
     """PF 4.8: a call that did not take place, for staff to rebook or close with a reason."""
 
     booking = models.OneToOneField(Booking, on_delete=models.CASCADE, related_name="review")
-    cause = models.CharField(max_length=32, choices=NonAttendanceCause.choices)
+    cause = models.CharField(max_length=32, choices=REVIEW_CAUSES)
     opened_at = models.DateTimeField()
     outcome = models.CharField(max_length=16, choices=ReviewOutcome.choices, blank=True)
     new_booking = models.ForeignKey(

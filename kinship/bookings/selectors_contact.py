@@ -33,6 +33,7 @@ from .models import (
     SlotHold,
 )
 from .selectors import slots_available
+from .services import contact_problems
 
 #: How far ahead the pages offer times.
 BOOKING_WINDOW_DAYS = 42
@@ -157,7 +158,7 @@ def request_problems(
         problems.append(Problem.booking("slot.channel", rule_id="PF 4.6"))
     if slot.legal_reserved:
         problems.append(Problem.booking("slot.legal_reserved", rule_id="DSO 9"))
-    problems += _contact_problems(
+    problems += contact_problems(
         establishment=establishment,
         resident=resident,
         contacts=contacts,
@@ -207,42 +208,6 @@ def request_problems(
     )
     problems += problems_from(decision)
     return problems
-
-
-def _contact_problems(
-    *, establishment: Establishment, resident: Resident, contacts: Sequence[Contact], day: date
-) -> list[Problem]:
-    """The same contact checks ``services.booking_request`` makes besides the engine's."""
-    problems: list[Problem] = []
-    if len({contact.pk for contact in contacts}) != len(contacts):
-        problems.append(Problem.booking("participants.repeated", field="participants"))
-    prison = policy.Profile(establishment.profile) in policy.PRISON_PROFILES
-    if not prison:
-        linked = set(
-            ContactLink.objects.filter(
-                resident=resident, contact__in=contacts, status=LinkStatus.APPROVED
-            ).values_list("contact_id", flat=True)
-        )
-        problems += [
-            Problem.booking("contact.not_linked", name=contact.full_name)
-            for contact in contacts
-            if contact.pk not in linked
-        ]
-    for contact in contacts:
-        if contact.booking_banned_until is not None and contact.booking_banned_until >= day:
-            problems.append(
-                Problem.booking(
-                    "contact.booking_banned",
-                    rule_id="" if prison else "DSO Annex A",
-                    name=contact.full_name,
-                    until=f"{contact.booking_banned_until:%d %B %Y}",
-                )
-            )
-    return problems
-
-
-# --- Bookings
-# ----------------------------------------------------------------------------------------------------
 
 
 def _with_people(bookings: QuerySet[Booking]) -> QuerySet[Booking]:

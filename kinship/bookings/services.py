@@ -398,14 +398,19 @@ def _policy_funding(funding: str) -> policy.Funding:
     return policy.Funding.EXTRA_GRANT if funding == Funding.EXTRA_GRANT else policy.Funding.ALLOWANCE
 
 
-def _contact_problems(
+def contact_problems(
     *,
     establishment: Establishment,
     resident: Resident,
     contacts: Sequence[Contact],
     day: date,
 ) -> list[Problem]:
+    """What is wrong with the people on a request, besides what the policy engine checks: the same contact twice,
+    a contact not linked (outside prisons), a booking ban, and a lead contact whose identity staff have not
+    checked (the lead is who books and whose device the others join through)."""
     problems: list[Problem] = []
+    if contacts and contacts[0].user_id is not None and contacts[0].identity_verified_at is None:
+        problems.append(Problem.booking("contact.identity_not_checked", name=contacts[0].full_name))
     if len({contact.pk for contact in contacts}) != len(contacts):
         problems.append(Problem.booking("participants.repeated", field="participants"))
     prison = policy.Profile(establishment.profile) in policy.PRISON_PROFILES
@@ -547,7 +552,7 @@ def booking_request(
             problems.append(Problem.booking("slot.channel", rule_id="PF 4.6"))
         if slot.legal_reserved and kind != CallKind.LEGAL:
             problems.append(Problem.booking("slot.legal_reserved", rule_id="DSO 9"))
-        problems += _contact_problems(
+        problems += contact_problems(
             establishment=establishment,
             resident=locked.resident,
             contacts=contacts,
@@ -815,7 +820,27 @@ _REFUND_REASON: dict[policy.NonAttendanceCause, LedgerReason] = {
 
 
 def _open_review(booking: Booking, cause: policy.NonAttendanceCause, now: datetime) -> BookingReview:
-    return BookingReview.objects.create(booking=booking, cause=NonAttendanceCause(cause.value), opened_at=now)
+    """PF 4.8: the call did not take place, so it is reviewed. A booking has one review: one already opened by a
+    change of circumstance becomes (or, if closed, reopens as) the review of the missed call, keeping what it
+    said before; nothing is dropped."""
+    review = BookingReview.objects.select_for_update().filter(booking=booking).first()
+    if review is None:
+        return BookingReview.objects.create(
+            booking=booking, cause=NonAttendanceCause(cause.value), opened_at=now
+        )
+    earlier = f"Earlier: {review.get_cause_display()}" + (f" ({review.reason})" if review.reason else "")
+    review.cause = NonAttendanceCause(cause.value)
+    review.reason = earlier
+    if review.closed_at is not None:
+        review.opened_at, review.outcome, review.new_booking, review.closed_at, review.closed_by = (
+            now,
+            "",
+            None,
+            None,
+            None,
+        )
+    review.save()
+    return review
 
 
 def booking_cancel(

@@ -40,6 +40,7 @@ from .models import (
     BookingReview,
     BookingStatus,
     CancelledBy,
+    CircumstanceChange,
     ClosedDate,
     SessionTemplate,
     Slot,
@@ -57,34 +58,6 @@ from .services import (
 
 #: How many local days of slots publishing makes bookable (the rolling window, PF 4.2).
 ROLLING_WINDOW_DAYS = 28
-
-
-class CircumstanceChange(models.TextChoices):
-    """Changes of circumstance that flag future bookings for review (PF 4.8). Stored as the review's cause.
-
-    ``NonAttendanceCause`` (the model's choices for a review's cause) has no value for these yet; the column is
-    long enough and unconstrained, so they are stored as they are (see the module docstring)."""
-
-    RELEASED = "released", _("The person in custody was released")
-    TRANSFERRED = "transferred", _("The person in custody was transferred")
-    CONTACT_REMOVED = "contact_removed", _("A contact was removed from the approved list")
-    CONTACT_REJECTED = "contact_rejected", _("A contact was rejected for the approved list")
-    CONTACT_BANNED = "contact_banned", _("A ban on contacting someone by video (PF 4.10)")
-    CONTACT_BOOKING_BAN = "contact_booking_ban", _("A contact was banned from booking (DSO Annex A)")
-    RESTRICTION = "restriction", _("A new restriction (PF 4.4)")
-    SUSPENSION = "suspension", _("A suspension (DSO 17)")
-    DATE_CLOSED = "date_closed", _("The date was closed for calls")
-    SESSION_CHANGED = "session_changed", _("The session was changed or removed")
-
-
-def review_cause_label(cause: str) -> str:
-    """A review's cause as a person reads it: a call that did not take place, or a change of circumstance."""
-    from .models import NonAttendanceCause
-
-    for choices in (NonAttendanceCause, CircumstanceChange):
-        if cause in choices.values:
-            return str(choices(cause).label)
-    return cause
 
 
 def _now(now: datetime | None) -> datetime:
@@ -325,9 +298,10 @@ def booking_cancel_by_establishment(
 ) -> BookingResult:
     """Staff cancel a call for the establishment (PF 4.8; the minutes come back, PF 4.1).
 
-    A booking flagged by a change of circumstance already has its review; ``booking_cancel`` opens the PF 4.8
-    review of a cancelled call itself, so the flag's review is replaced by it in the same transaction (the flag
-    stays in the audit log). The decision carries PF 4.8's short-notice warning."""
+    A booking flagged by a change of circumstance already has its review: cancelling an approved call turns it
+    into the review of the cancelled call (``booking_cancel`` keeps what the flag said); withdrawing a request,
+    which opens no review, closes the flag's review with the reason. The decision carries PF 4.8's short-notice
+    warning."""
     now = _now(now)
     with transaction.atomic():
         flag = (
@@ -350,18 +324,6 @@ def booking_cancel_by_establishment(
                     now=now,
                 )
             return result
-        if flag is not None:
-            audit_record(
-                action="booking_flag_superseded",
-                actor=actor,
-                subject=booking,
-                establishment_code=booking.slot.establishment.code,
-                before={"review": str(flag.pk), "cause": flag.cause, "reason": flag.reason},
-                after={"superseded_by": "cancellation"},
-                policy_ids=["PF 4.8"],
-                occurred_at=now,
-            )
-            flag.delete()
         return booking_cancel(
             booking=booking, cancelled_by=CancelledBy.ESTABLISHMENT, reason=reason, actor=actor, now=now
         )

@@ -480,7 +480,7 @@ def review_queue(request: HttpRequest, establishment: Establishment) -> HttpResp
         _context(
             request,
             establishment,
-            reviews=[(review, services_staff.review_cause_label(review.cause)) for review in reviews],
+            reviews=[(review, review.get_cause_display()) for review in reviews],
         ),
     )
 
@@ -517,7 +517,7 @@ def review_close(request: HttpRequest, establishment: Establishment, review_id: 
             request,
             establishment,
             review=review,
-            cause=services_staff.review_cause_label(review.cause),
+            cause=review.get_cause_display(),
             flagged=review.cause in services_staff.CircumstanceChange.values,
             booking_active=review.booking.status in ACTIVE_STATUSES,
             candidates=list(selectors.rebooking_candidates(review, now=now)),

@@ -95,6 +95,12 @@ class Contact(BaseModel):
     date_of_birth = models.DateField(_("date of birth"))
     email = models.EmailField(_("email address"), blank=True)
     phone = models.CharField(_("mobile phone number"), max_length=32, blank=True)
+    identity_verified_at = models.DateTimeField(
+        _("identity checked by staff"),
+        null=True,
+        blank=True,
+        help_text=_("Set when staff accept the photo ID and photo the contact sent; needed to book calls."),
+    )
     is_legal_adviser = models.BooleanField(_("legal adviser"), default=False)
     organisation = models.CharField(_("organisation"), max_length=200, blank=True)
     booking_banned_until = models.DateField(

@@ -241,6 +241,10 @@ def test_verifying(
     pending_check.refresh_from_db()
     assert pending_check.status == VerificationStatus.VERIFIED
     assert AuditEvent.objects.filter(action="identity_verified").exists()
+    # The contact may now book: their record carries the result.
+    assert (
+        Contact.objects.get(user_id=pending_check.user_id).identity_verified_at == pending_check.reviewed_at
+    )
     # Decided checks leave the queue and cannot be decided again.
     assert (
         str(pending_check.pk)

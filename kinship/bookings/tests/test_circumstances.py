@@ -14,13 +14,20 @@ from kinship.bookings.models import (
     Booking,
     BookingReview,
     BookingStatus,
+    CallOutcome,
     CancelledBy,
     LedgerReason,
     NonAttendanceCause,
     RequestChannel,
     Slot,
 )
-from kinship.bookings.services import booking_approve, booking_cancel, booking_request, booking_review_close
+from kinship.bookings.services import (
+    booking_approve,
+    booking_cancel,
+    booking_outcome_record,
+    booking_request,
+    booking_review_close,
+)
 from kinship.bookings.services_staff import (
     CircumstanceChange,
     MoveKind,
@@ -260,7 +267,32 @@ def test_cancelling_a_flagged_call_replaces_the_flag_with_the_cancellation_revie
     assert AllowanceEntry.objects.filter(
         booking=booking, reason=LedgerReason.CANCELLED_BY_ESTABLISHMENT
     ).exists()
-    assert AuditEvent.objects.filter(action="booking_flag_superseded").count() == 1
+    # The flag is not lost: the review of the cancelled call says what it was opened for first.
+    assert "The person in custody was released" in review.reason
+    assert AuditEvent.objects.filter(action="booking_flagged_for_review", subject_id=str(booking.pk)).exists()
+
+
+@pytest.mark.parametrize(
+    "outcome", [CallOutcome.TECHNICAL_FAILURE, CallOutcome.FAILED_TO_ATTEND], ids=lambda o: str(o)
+)
+def test_a_flagged_call_that_fails_or_is_missed_reuses_its_review(
+    prison: Establishment, now: datetime, outcome: str
+) -> None:
+    """A booking has one review: the missed call's review takes over the flag's, and reopens it if it was closed."""
+    party = make_party(prison)
+    clerk = staff_with(Role.BOOKING_CLERK, prison)
+    booking = approve(request(party, now), clerk, now)
+    (flag,) = bookings_flag_for_review(
+        resident=party.resident, cause="restriction", note="", actor=clerk, now=now
+    )
+    booking_review_close(review=flag, new_booking=None, reason="The call can go ahead", actor=clerk, now=now)
+
+    booking_outcome_record(booking=booking, outcome=outcome, actor=clerk, now=party.slot.ends_at)
+
+    review = BookingReview.objects.get(booking=booking)
+    assert review.is_open
+    assert review.cause != "restriction"
+    assert "A new restriction (PF 4.4)" in review.reason
 
 
 def test_cancelling_a_flagged_request_closes_its_flag_with_the_reason(

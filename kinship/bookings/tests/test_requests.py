@@ -22,7 +22,7 @@ from kinship.bookings.models import (
 )
 from kinship.bookings.services import booking_approve, booking_reject, booking_request
 from kinship.factories import ContactFactory, ResidentFactory
-from kinship.people.models import CompactOutcome, CompactRecord
+from kinship.people.models import CompactOutcome, CompactRecord, Contact
 
 from .conftest import Party, make_party
 from .factories import SlotFactory, approved_contact
@@ -260,3 +260,17 @@ def test_rejecting_for_another_reason_needs_an_explanation(
     with pytest.raises(BookingRefused) as refused:
         booking_reject(booking=booking, reason=RejectionReason.OTHER, text=" ", actor=clerk, now=now)  # type: ignore[arg-type]
     assert refused.value.codes == {"rejection.explain"}
+
+
+def test_a_lead_contact_whose_identity_is_unchecked_cannot_book(party: Party, now: datetime) -> None:
+    """Contacts send a photo ID and a photo of themselves; staff must accept them before the contact books."""
+    Contact.objects.filter(pk=party.contact.pk).update(identity_verified_at=None)
+    party.contact.refresh_from_db()
+    with pytest.raises(BookingRefused) as refused:
+        request(party, now)
+    assert "contact.identity_not_checked" in refused.value.codes
+    assert not Booking.objects.exists()
+
+    Contact.objects.filter(pk=party.contact.pk).update(identity_verified_at=now)
+    party.contact.refresh_from_db()
+    assert request(party, now).pk

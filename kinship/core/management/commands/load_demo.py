@@ -356,6 +356,7 @@ class Command(BaseCommand):
                 "email": email,
                 "is_legal_adviser": legal,
                 "organisation": organisation,
+                "identity_verified_at": timezone.now(),
             },
         )
 
