@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -27,7 +28,9 @@ class StaffTwoFactorMiddleware:
             and not user.is_verified()  # type: ignore[attr-defined]
             and not self._open(request.path)
         ):
-            return redirect(f"{reverse('accounts:two-factor')}?next={request.get_full_path()}")
+            return redirect(
+                f"{reverse('accounts:two-factor')}?{urlencode({'next': request.get_full_path()}, safe='/')}"
+            )
         return self.get_response(request)
 
     @staticmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -107,7 +108,9 @@ def contact_required(*, terms: bool = True) -> Callable[[ViewFunction], ViewFunc
                 from kinship.accounts.services import contact_must_accept_terms
 
                 if contact_must_accept_terms(user):
-                    return redirect(f"{_url('accounts:terms')}?next={request.get_full_path()}")
+                    return redirect(
+                        f"{_url('accounts:terms')}?{urlencode({'next': request.get_full_path()}, safe='/')}"
+                    )
             return view(request, *args, **kwargs)
 
         return mark("contact")(wrapper)
