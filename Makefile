@@ -67,7 +67,7 @@ test: install
 # uvicorn server on a fresh PostgreSQL database (BENCH_DATABASE_URL; created, migrated, seeded and dropped).
 # Not part of `make test`. Exits non-zero on a double booking or an overspent allowance.
 bench-booking: .venv/.installed
-	$(VENV)/python bench/booking_rush.py --clients $(or $(CLIENTS),200) --slots $(or $(SLOTS),20)
+	$(VENV)/python bench/booking_rush.py --clients $(or $(CLIENTS),200) --slots $(or $(SLOTS),20) $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv node_modules frontend/dist var/bootstrap

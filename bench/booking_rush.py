@@ -72,12 +72,13 @@ class Results:
             self.latencies.append(seconds)
 
 
-def server_env(database_url: str) -> dict[str, str]:
-    """The production profile (DEBUG off) on plain HTTP and loopback, with a throwaway secret."""
+def server_env(database_url: str, *, pool: bool = False, concurrency: int = 30) -> dict[str, str]:
+    """The production profile (DEBUG off) on plain HTTP and loopback, with a throwaway secret; with ``pool``,
+    Django's psycopg connection pool sized to the requests a worker serves at once."""
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("KINSHIP_", "DJANGO_")) and key not in {"DATABASE_URL", "DEBUG"}
+        if not key.startswith(("KINSHIP_", "DJANGO_", "DATABASE_")) and key not in {"DEBUG"}
     }
     env |= {
         "KINSHIP_ENV": "production",
@@ -90,7 +91,14 @@ def server_env(database_url: str) -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "PYTHONPATH": str(ROOT),
+        "KINSHIP_BENCH_CONCURRENCY": str(concurrency),
     }
+    if pool:
+        env |= {
+            "DATABASE_POOL": "1",
+            "DATABASE_POOL_MIN_SIZE": "4",
+            "DATABASE_POOL_MAX_SIZE": str(concurrency),
+        }
     return env
 
 
@@ -292,6 +300,18 @@ def main() -> int:
     parser.add_argument("--slots", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (default 2)")
     parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=int(os.environ.get("KINSHIP_BENCH_CONCURRENCY", "30")),
+        help="requests each worker serves at once, the rest queued (default 30)",
+    )
+    parser.add_argument(
+        "--pool",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Django's psycopg connection pool in the server, DATABASE_POOL=1 (default on)",
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/kinship_bench"),
     )
@@ -299,8 +319,10 @@ def main() -> int:
     args = parser.parse_args()
     if args.clients < 2 or args.clients > 1000 or args.slots < 1 or args.slots > 500:
         raise SystemExit("Use 2-1000 clients and 1-500 slots.")
+    if args.workers < 1 or args.workers > 8 or args.concurrency < 1 or args.workers * args.concurrency > 80:
+        raise SystemExit("Use 1-8 workers and at most 80 requests at once in all (PostgreSQL allows 100).")
 
-    env = server_env(args.database_url)
+    env = server_env(args.database_url, pool=args.pool, concurrency=args.concurrency)
     print(f"Creating the database and migrating ({args.database_url}) ...", flush=True)
     recreate_database(args.database_url)
     server = None
@@ -317,7 +339,11 @@ def main() -> int:
             clients.append(Client(index=index, slot_ids=order, **row))
         port = free_port()
         server = start_server(env, port, args.workers)
-        print(f"Server on http://{HOST}:{port}, {args.workers} workers", flush=True)
+        print(
+            f"Server on http://{HOST}:{port}, {args.workers} workers x {args.concurrency} requests at once, "
+            f"connection pool {'on' if args.pool else 'off'}",
+            flush=True,
+        )
 
         run_clients(clients[: min(20, len(clients))], port, trivial)  # imports, first connections
         me, me_seconds = run_clients(clients, port, trivial)

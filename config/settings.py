@@ -4,7 +4,9 @@ Defaults are the safe production ones (DEBUG off, secure cookies, HSTS, strict C
 ``KINSHIP_ENV=development`` for a local profile: DEBUG on, plain-HTTP cookies, a generated secret kept in ``var/``.
 
 Environment variables: KINSHIP_ENV, SECRET_KEY, DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS, DATABASE_URL,
-REDIS_URL, NOTIFY_API_KEY, NOTIFY_BASE_URL, KINSHIP_MEDIA_ROOT, KINSHIP_VAR_DIR, KINSHIP_SECURE_COOKIES.
+REDIS_URL, NOTIFY_API_KEY, NOTIFY_BASE_URL, JANUS_NODES, JANUS_ADMIN_URLS, JANUS_ADMIN_SECRET, JANUS_ADMIN_KEY,
+JANUS_RTP_PORT_RANGE, JANUS_HTTP_ACL, JANUS_RECORDINGS_DIR, KINSHIP_MEDIA_ROOT, KINSHIP_VAR_DIR,
+KINSHIP_SECURE_COOKIES.
 """
 
 from __future__ import annotations
@@ -76,6 +78,8 @@ INSTALLED_APPS = [
     "kinship.accounts",
     "kinship.people",
     "kinship.bookings",
+    "kinship.safeguarding",
+    "kinship.calls",
     # Background tasks: Django's own django.tasks with the database backend and its db_worker (django-tasks-db).
     "django_tasks_db",
     "kinship.notifications",
@@ -130,6 +134,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.environ.get(
+    "DATABASE_POOL", ""
+).strip().lower() in {"1", "true", "yes", "on"}:
+    # Django's psycopg pool (psycopg[pool]), one per process: under ASGI every request otherwise opens (and
+    # closes) its own PostgreSQL connection. A pool does not mix with persistent connections.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "2")),
+        "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "20")),
+        "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "30")),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -270,6 +285,46 @@ TASKS = {
 }
 
 
+# Janus (the media plane; kinship/calls/media, docs/adr/0007-media-plane.md). JANUS_NODES lists each node's HTTP API
+# URL, comma-separated; JANUS_ADMIN_URLS, when set, the matching admin API URLs (otherwise the same host on port
+# 7088, path /admin). The admin secret and the VideoRoom admin key are shared by every node; development generates
+# them once into var/ (never committed). They stay server-side: nothing passes them to a template or to JSON.
+def _janus_admin_url(node_url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(node_url)
+    return urlunsplit((parts.scheme, f"{parts.hostname}:7088", "/admin", "", ""))
+
+
+def _development_janus_secret(name: str) -> str:
+    path = VAR_DIR / name
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+JANUS_NODES = _env_list("JANUS_NODES", "http://127.0.0.1:8088/janus" if DEVELOPMENT else "")
+JANUS_ADMIN_URLS = _env_list("JANUS_ADMIN_URLS") or [_janus_admin_url(url) for url in JANUS_NODES]
+if len(JANUS_ADMIN_URLS) != len(JANUS_NODES):
+    raise ImproperlyConfigured("JANUS_ADMIN_URLS must name one admin URL per entry of JANUS_NODES.")
+JANUS_ADMIN_SECRET = os.environ.get("JANUS_ADMIN_SECRET") or (
+    _development_janus_secret("janus_admin_secret") if DEVELOPMENT else ""
+)
+JANUS_ADMIN_KEY = os.environ.get("JANUS_ADMIN_KEY") or (
+    _development_janus_secret("janus_admin_key") if DEVELOPMENT else ""
+)
+if JANUS_NODES and not (JANUS_ADMIN_SECRET and JANUS_ADMIN_KEY):
+    raise ImproperlyConfigured("JANUS_ADMIN_SECRET and JANUS_ADMIN_KEY must be set with JANUS_NODES.")
+_janus_ports = os.environ.get("JANUS_RTP_PORT_RANGE", "20000-20999").split("-")
+JANUS_RTP_PORT_RANGE = (int(_janus_ports[0]), int(_janus_ports[1]))
+JANUS_HTTP_ACL = _env_list("JANUS_HTTP_ACL")
+JANUS_REQUEST_TIMEOUT_SECONDS = float(os.environ.get("JANUS_REQUEST_TIMEOUT_SECONDS", "10"))
+# Prison recordings (PF 1.3): Janus writes each call's raw .mjr files into a folder of its own under this one.
+JANUS_RECORDINGS_DIR = Path(os.environ.get("JANUS_RECORDINGS_DIR", VAR_DIR / "recordings"))
+
+
 # Log-in rate limit per client address, on top of the axes lockout (attempts per window).
 LOGIN_RATE_LIMIT = int(os.environ.get("LOGIN_RATE_LIMIT", "20"))
 LOGIN_RATE_WINDOW_SECONDS = 300
@@ -288,5 +343,14 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # httpx logs every Janus request at INFO; warnings and errors are what operators need.
+    "loggers": {"axes": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
+
+# Tasks the clock process (manage.py clock) enqueues every few minutes: each app lists its own periodic work.
+KINSHIP_PERIODIC_TASKS = [
+    "kinship.notifications.tasks.requeue_notifications",
+    "kinship.notifications.tasks.send_reminders",
+    "kinship.notifications.tasks.poll_delivery_status",
+    "kinship.safeguarding.tasks.safeguarding_deadlines_pass",
+]

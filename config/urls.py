@@ -11,6 +11,8 @@ urlpatterns = [
     path("staff/", include("kinship.establishments.urls")),
     path("staff/", include("kinship.people.urls")),
     path("staff/", include("kinship.bookings.urls_staff")),
+    path("staff/", include("kinship.safeguarding.urls_restrictions")),
+    path("staff/", include("kinship.safeguarding.urls_welfare")),
     path("api/v1/", include("kinship.api.urls")),
     path("back-office/", admin.site.urls),
 ]

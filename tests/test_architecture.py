@@ -59,3 +59,48 @@ def test_the_policy_engine_imports_no_django() -> None:
                 f"{source.name}: {name}" for name in names if name.split(".")[0] in {"django", "config"}
             ]
     assert offenders == []
+
+
+# Modules whose PAGES table runs every page against every role, another establishment, contacts and anonymous
+# people (kinship/establishments/tests/access.py).
+ACCESS_TABLES = [
+    "kinship.establishments.tests.test_access",
+    "kinship.people.tests.test_access",
+    "kinship.bookings.tests.test_staff_pages",
+    "kinship.safeguarding.tests.test_restrictions_pages",
+    "kinship.safeguarding.tests.test_welfare_access",
+]
+# Staff pages whose refusals are tested on their own instead, and the module that tests them.
+TESTED_ELSEWHERE = {
+    "accounts:identity-queue": "kinship/accounts/tests/test_identity.py",
+    "accounts:identity-review": "kinship/accounts/tests/test_identity.py",
+    "accounts:identity-document": "kinship/accounts/tests/test_identity.py",
+    "bookings-terminal:staff-pin": "kinship/bookings/tests/test_terminal_pages.py",
+    "establishments:create": "kinship/establishments/tests/test_access.py",
+}
+
+
+def _staff_pages_of_an_establishment() -> set[str]:
+    names = set()
+    for route, pattern, namespace in _patterns(get_resolver()):
+        callback = pattern.callback
+        if getattr(callback, "kinship_access", None) == "staff" and "<str:establishment>" in route:
+            names.add(f"{namespace}:{pattern.name}" if namespace else str(pattern.name))
+    return names
+
+
+def test_every_staff_page_has_its_refusals_tested() -> None:
+    """Deny by default is only as good as its tests: each staff page is in an access table, or named here with the
+    module that tests who it refuses. The API's staff endpoints are tested in kinship/api/tests/test_staff_api.py."""
+    import importlib
+
+    tabled = {page.name for module in ACCESS_TABLES for page in importlib.import_module(module).PAGES}
+    root = Path(__file__).resolve().parent.parent
+    untested = []
+    for name in sorted(_staff_pages_of_an_establishment() - tabled):
+        if name.startswith("api:"):
+            continue
+        where = TESTED_ELSEWHERE.get(name)
+        if where is None or name.split(":")[1] not in (root / where).read_text(encoding="utf-8"):
+            untested.append(name)
+    assert untested == []

@@ -5,15 +5,16 @@ here, so a rule that misfires can be traced to one function. Times are aware dat
 (the month that pays, the day a contact's age is counted on) use the establishment's timezone. ``now`` is
 always passed in by the caller.
 
-Records the project does not hold yet are given as empty: restrictions (PF 4.4) and suspensions (DSO 17,
-DSO 18) until the safeguarding app exists, banned-visitor authorisations (PF 4.12).
+Restrictions (PF 4.4), contact bans (PF 4.10), suspensions (DSO 17, DSO 18) and banned visitors with their
+authorisations (PF 4.12) come from ``kinship.safeguarding``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, Sum
@@ -32,7 +33,10 @@ from kinship.people.models import (
     RiskAssessment,
     RiskAssessmentKind,
 )
+from kinship.policy.rules.safeguarding import SUSPENSION_THRESHOLD_DAYS, suspension_needs_authorisation
+from kinship.policy.time import add_calendar_days
 from kinship.policy.time import month_key as local_month_key
+from kinship.safeguarding import models as safeguarding
 
 from .models import (
     ACTIVE_STATUSES,
@@ -98,6 +102,44 @@ def _assessment(record: RiskAssessment | None) -> policy.RiskAssessment | None:
     )
 
 
+def _earliest(*moments: datetime | None) -> datetime | None:
+    present = [moment for moment in moments if moment is not None]
+    return min(present) if present else None
+
+
+def restriction_fact(record: safeguarding.Restriction) -> policy.Restriction:
+    return policy.Restriction(
+        kind=policy.RestrictionKind(record.kind),
+        ground=policy.Rule34Ground(record.ground),
+        rationale=record.rationale,
+        decided_by=str(record.decided_by_id),
+        start=record.starts_at,
+        review_on=record.review_on,
+        end=_earliest(record.ends_at, record.lifted_at),
+        max_participants=record.max_participants,
+        max_call_minutes=record.max_call_minutes,
+    )
+
+
+def suspension_fact(record: safeguarding.Suspension, tz: ZoneInfo) -> policy.Suspension:
+    """DSO 18: until the compliance manager authorises a suspension over 7 days, it ends at day 7."""
+    end = _earliest(record.ends_at, record.lifted_at)
+    draft = policy.Suspension(
+        reason=policy.SuspensionReason(record.reason),
+        decided_by=str(record.decided_by_id),
+        start=record.starts_at,
+        end=end,
+        compliance_authorised_by=str(record.authorised_by_id) if record.authorised_by_id else None,
+        reviews=tuple(
+            review.reviewed_at for review in record.reviews.all() if review.reviewed_at >= record.starts_at
+        ),
+    )
+    if draft.compliance_authorised_by is None and suspension_needs_authorisation(draft, tz):
+        seventh_day = add_calendar_days(record.starts_at, SUSPENSION_THRESHOLD_DAYS, tz)
+        return replace(draft, end=_earliest(end, seventh_day))
+    return draft
+
+
 def resident_facts(resident: Resident) -> policy.Resident:
     """The resident with their latest compact (signed or refused), latest assessments, flags and contact lists."""
     latest_compact = (
@@ -127,6 +169,9 @@ def resident_facts(resident: Resident) -> policy.Resident:
         )
     )
     language = resident.language.strip()
+    bans = list(safeguarding.ContactBan.objects.filter(resident=resident))
+    recorded_ban_contacts = {ban.contact_id for ban in bans}
+    tz = ZoneInfo(resident.establishment.timezone)
     return policy.Resident(
         id=str(resident.pk),
         compact=compact,
@@ -140,9 +185,22 @@ def resident_facts(resident: Resident) -> policy.Resident:
             else frozenset()
         ),
         individual_risk_assessment=_assessment(individual),
+        restrictions=tuple(
+            restriction_fact(record) for record in safeguarding.Restriction.objects.filter(resident=resident)
+        ),
         contact_bans=tuple(
-            # The link records only that the ban is in force, not its dates: in force since the link was made,
-            # reviewed by the people team (PF 4.10).
+            policy.ContactBan(
+                contact_id=str(ban.contact_id),
+                decided_by=str(ban.decided_by_id),
+                start=ban.starts_at,
+                review_on=ban.review_on,
+                end=_earliest(ban.ends_at, ban.lifted_at),
+            )
+            for ban in bans
+        )
+        + tuple(
+            # A link marked banned without a safeguarding record (set by the people team): in force since the
+            # link was made (PF 4.10).
             policy.ContactBan(
                 contact_id=str(link["contact_id"]),
                 decided_by=str(link["status_changed_by_id"] or ""),
@@ -150,7 +208,13 @@ def resident_facts(resident: Resident) -> policy.Resident:
                 review_on=link["created_at"].date(),
             )
             for link in links
-            if link["banned"]
+            if link["banned"] and link["contact_id"] not in recorded_ban_contacts
+        ),
+        suspensions=tuple(
+            suspension_fact(record, tz)
+            for record in safeguarding.Suspension.objects.filter(resident=resident).prefetch_related(
+                "reviews"
+            )
         ),
         support_needs=frozenset(policy.SupportNeed(need) for need in resident.support_needs or ()),
         e_list=resident.e_list,
@@ -163,12 +227,43 @@ def resident_facts(resident: Resident) -> policy.Resident:
     )
 
 
+def banned_visitors(
+    contact_ids: Sequence[Any], *, resident: Resident, now: datetime | None = None
+) -> dict[object, str | None]:
+    """PF 4.12: the contacts who are banned visitors at the resident's establishment today, each with the id of
+    the manager who authorised a call with this resident since the ban began (or ``None``)."""
+    from django.utils import timezone
+
+    moment = now or timezone.now()
+    today = moment.astimezone(ZoneInfo(resident.establishment.timezone)).date()
+    bans = safeguarding.VisitorBan.objects.filter(
+        contact_id__in=contact_ids,
+        establishment_id=resident.establishment_id,
+        kind=safeguarding.VisitorBanKind.BANNED_VISITOR,
+        starts_at__lte=moment,
+        until__gte=today,
+        lifted_at__isnull=True,
+    )
+    found: dict[object, str | None] = {}
+    for ban in bans:
+        authorisation = (
+            safeguarding.BannedVisitorAuthorisation.objects.filter(ban=ban, resident=resident)
+            .order_by("-authorised_at")
+            .first()
+        )
+        authorised = str(authorisation.authorised_by_id) if authorisation is not None else None
+        found[ban.contact_id] = found.get(ban.contact_id) or authorised
+    return found
+
+
 def contact_facts(
     contacts: Sequence[Contact], *, resident: Resident, terms_version: str
 ) -> tuple[policy.Contact, ...]:
-    """Contacts in the order given, with the approved list they are on for this resident (PF 4.12) and whether
-    they accepted the current terms (PF 4.15)."""
+    """Contacts in the order given, with the approved list they are on for this resident (PF 4.12), whether
+    they are a banned visitor and who authorised the call (PF 4.12), and whether they accepted the current
+    terms (PF 4.15)."""
     ids = [contact.pk for contact in contacts]
+    banned = banned_visitors(ids, resident=resident)
     sources: dict[object, set[str]] = {}
     for contact_id, source in ContactLink.objects.filter(
         resident=resident, contact_id__in=ids, status=LinkStatus.APPROVED
@@ -187,6 +282,8 @@ def contact_facts(
             date_of_birth=contact.date_of_birth,
             on_phone_list=ContactSource.PHONE_LIST in sources.get(contact.pk, set()),
             on_visits_list=ContactSource.VISITS_LIST in sources.get(contact.pk, set()),
+            banned_visitor=contact.pk in banned,
+            banned_visitor_authorised_by=banned.get(contact.pk),
             terms_version_accepted=terms_version if contact.user_id in accepted else None,
         )
         for contact in contacts

@@ -377,13 +377,25 @@ class _Locked:
     establishment: Establishment
 
 
+def _lock_slot(slot_id: Any) -> Slot:
+    """The Slot row locked (only that row: ``of=("self",)``), with its establishment and room read in the same
+    query, as every booking decision needs them."""
+    return (
+        Slot.objects.select_for_update(of=("self",)).select_related("establishment", "room").get(pk=slot_id)
+    )
+
+
+def _locked(slot: Slot, resident: Resident) -> _Locked:
+    establishment = slot.establishment
+    if resident.establishment_id == establishment.pk:
+        resident.establishment = establishment  # the facts read its timezone; no second query for it
+    return _Locked(slot=slot, resident=resident, establishment=establishment)
+
+
 def _lock(slot_id: Any, resident_id: Any) -> _Locked:
     """The lock order every booking service follows: the Slot, then the Resident."""
-    slot = Slot.objects.select_for_update().get(pk=slot_id)
-    resident = Resident.objects.select_for_update().get(pk=resident_id)
-    establishment = Establishment.objects.get(pk=slot.establishment_id)
-    slot.establishment = establishment
-    return _Locked(slot=slot, resident=resident, establishment=establishment)
+    slot = _lock_slot(slot_id)
+    return _locked(slot, Resident.objects.select_for_update().get(pk=resident_id))
 
 
 def _funding(establishment: Establishment, kind: str, use_extra_grant: bool) -> str:
@@ -472,8 +484,10 @@ def _evaluate(
     use: booking_facts.SlotUse,
     month: str,
     ignore_booking: Booking | None = None,
+    usage: policy.AllowanceUsage | None = None,
 ) -> policy.Decision:
-    usage = booking_facts.allowance_usage(locked.resident, month)
+    if usage is None:
+        usage = booking_facts.allowance_usage(locked.resident, month)
     grants = booking_facts.grants_available(locked.resident, month)
     if ignore_booking is not None:
         # Re-deciding an existing request: its own charge, grant and place are not someone else's.
@@ -512,6 +526,106 @@ def _create_with_reference(**fields: Any) -> Booking:
     raise RuntimeError("could not draw an unused booking reference")
 
 
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """What a booking request asks for, as ``_request_problems`` judges it."""
+
+    contacts: Sequence[Contact]
+    kind: str
+    channel: str
+    funding: str
+    month: str
+
+
+class _SlotFull(Exception):
+    """Raised inside ``booking_request``'s transaction when the slot, locked, has no place left.
+
+    Such a request is refused whatever else is true, so there is nothing to decide: only to explain. Raising
+    rolls the transaction back (or, inside an outer one, back to its savepoint), which releases the slot's row
+    lock at once (PostgreSQL releases locks taken after a savepoint when it is rolled back) without taking the
+    Resident's. The reasons are then read without holding either, and are the same list as before: every
+    reason that applies, with ``slot.full`` judged under the lock. Before this, each request for a full slot
+    held the slot (and its person's) lock while it built every fact and asked the engine, so everyone after
+    it for that slot, or for that person, waited in line."""
+
+    def __init__(self, use: booking_facts.SlotUse) -> None:
+        super().__init__("slot full")
+        self.use = use
+
+
+def _own_hold(
+    hold: SlotHold | None, *, slot: Slot, resident: Resident, actor: User | None, now: datetime
+) -> tuple[SlotHold | None, bool]:
+    """The caller's live hold on ``slot`` (which the count of places leaves out), and whether the hold named
+    is someone else's (``hold.not_yours``). A lapsed hold is no refusal in itself: the place is judged like any
+    other."""
+    if hold is None:
+        return None, False
+    current = SlotHold.objects.get(pk=hold.pk)
+    if (
+        current.slot_id != slot.pk
+        or (current.held_by_id is not None and current.held_by_id != getattr(actor, "pk", None))
+        or (current.resident_id is not None and current.resident_id != resident.pk)
+    ):
+        return None, True
+    if current.released_at is None and current.converted_at is None and current.expires_at > now:
+        return current, False
+    return None, False
+
+
+def _request_problems(
+    locked: _Locked,
+    request: _Request,
+    *,
+    now: datetime,
+    use: booking_facts.SlotUse,
+    hold_refused: bool,
+) -> tuple[list[Problem], policy.Decision, policy.AllowanceUsage]:
+    """Every reason to refuse a request, booking's own first, then the engine's; with the engine's decision
+    and the allowance usage it was made on."""
+    establishment, slot, resident = locked.establishment, locked.slot, locked.resident
+    problems: list[Problem] = []
+    if resident.establishment_id != establishment.pk:
+        problems.append(Problem.booking("slot.other_establishment"))
+    if resident.released_at is not None and resident.released_at <= now:
+        problems.append(Problem.booking("resident.released"))
+    if not slot.open_to(request.channel):
+        problems.append(Problem.booking("slot.channel", rule_id="PF 4.6"))
+    if slot.legal_reserved and request.kind != CallKind.LEGAL:
+        problems.append(Problem.booking("slot.legal_reserved", rule_id="DSO 9"))
+    problems += contact_problems(
+        establishment=establishment,
+        resident=resident,
+        contacts=request.contacts,
+        day=local_date(slot.starts_at, booking_facts.timezone_of(establishment)),
+    )
+    if Booking.objects.filter(
+        resident=resident,
+        status__in=ACTIVE_STATUSES,
+        slot__starts_at__lt=slot.ends_at,
+        slot__ends_at__gt=slot.starts_at,
+    ).exists():
+        problems.append(Problem.booking("resident.already_booked"))
+    if hold_refused:
+        problems.append(Problem.booking("hold.not_yours"))
+    if use.left < 1:
+        problems.append(Problem.booking("slot.full", rule_id="PF 4.2"))
+    usage = booking_facts.allowance_usage(resident, request.month)
+    decision = _evaluate(
+        locked=locked,
+        contacts=request.contacts,
+        kind=request.kind,
+        channel=request.channel,
+        funding=request.funding,
+        now=now,
+        use=use,
+        month=request.month,
+        usage=usage,
+    )
+    problems += problems_from(decision)
+    return problems, decision, usage
+
+
 def booking_request(
     *,
     slot: Slot,
@@ -535,136 +649,136 @@ def booking_request(
 
     A legal call in immigration detention (DSO 9) books ahead of other people's holds, uses no allowance and
     is allowed while the detainee is suspended (DSO 18, the engine's decision).
+
+    The places left are counted first, under the slot lock alone: a full slot is refused whatever else is true,
+    so its reasons are gathered after letting go of the lock (``_SlotFull``) and only a request that could
+    succeed locks the person and is decided under both locks.
     """
     now = _now(now)
     contacts = [lead_contact, *participants]
-    with transaction.atomic():
-        locked = _lock(slot.pk, resident.pk)
+    hold_refused = False
+    try:
+        with transaction.atomic():
+            slot = _lock_slot(slot.pk)
+            establishment = slot.establishment
+            own_hold, hold_refused = _own_hold(hold, slot=slot, resident=resident, actor=actor, now=now)
+            priority = policy.booking_priority(policy.Profile(establishment.profile), policy.CallKind(kind))
+            use = booking_facts.slot_use(slot, now=now, exclude_hold=own_hold, count_holds=priority == 0)
+            if use.left < 1:
+                raise _SlotFull(use)
+            locked = _locked(slot, Resident.objects.select_for_update().get(pk=resident.pk))
+            funding = _funding(establishment, kind, use_extra_grant)
+            month = booking_facts.month_key(slot.starts_at, establishment)
+            request = _Request(contacts=contacts, kind=kind, channel=channel, funding=funding, month=month)
+            problems, decision, usage = _request_problems(
+                locked, request, now=now, use=use, hold_refused=hold_refused
+            )
+            if problems:
+                raise BookingRefused(problems)
+            booking = _request_write(
+                locked,
+                request,
+                lead_contact=lead_contact,
+                participants=participants,
+                actor=actor,
+                own_hold=own_hold,
+                decision=decision,
+                usage=usage,
+                now=now,
+            )
+    except _SlotFull as full:
+        locked = _locked(slot, Resident.objects.get(pk=resident.pk))
         establishment = locked.establishment
-        slot = locked.slot
-        slot.room  # noqa: B018 - loaded here so the facts below do not query it lazily
-        problems: list[Problem] = []
-        if locked.resident.establishment_id != establishment.pk:
-            problems.append(Problem.booking("slot.other_establishment"))
-        if locked.resident.released_at is not None and locked.resident.released_at <= now:
-            problems.append(Problem.booking("resident.released"))
-        if not slot.open_to(channel):
-            problems.append(Problem.booking("slot.channel", rule_id="PF 4.6"))
-        if slot.legal_reserved and kind != CallKind.LEGAL:
-            problems.append(Problem.booking("slot.legal_reserved", rule_id="DSO 9"))
-        problems += contact_problems(
-            establishment=establishment,
-            resident=locked.resident,
-            contacts=contacts,
-            day=local_date(slot.starts_at, booking_facts.timezone_of(establishment)),
-        )
-        if Booking.objects.filter(
-            resident=locked.resident,
-            status__in=ACTIVE_STATUSES,
-            slot__starts_at__lt=slot.ends_at,
-            slot__ends_at__gt=slot.starts_at,
-        ).exists():
-            problems.append(Problem.booking("resident.already_booked"))
-
-        own_hold: SlotHold | None = None
-        if hold is not None:
-            current = SlotHold.objects.get(pk=hold.pk)
-            if (
-                current.slot_id != slot.pk
-                or (current.held_by_id is not None and current.held_by_id != getattr(actor, "pk", None))
-                or (current.resident_id is not None and current.resident_id != locked.resident.pk)
-            ):
-                problems.append(Problem.booking("hold.not_yours"))
-            elif current.released_at is None and current.converted_at is None and current.expires_at > now:
-                own_hold = current
-            # A lapsed hold is no refusal in itself: the place is judged like any other below.
-        priority = policy.booking_priority(policy.Profile(establishment.profile), policy.CallKind(kind))
-        use = booking_facts.slot_use(slot, now=now, exclude_hold=own_hold, count_holds=priority == 0)
-        if use.left < 1:
-            problems.append(Problem.booking("slot.full", rule_id="PF 4.2"))
-
-        funding = _funding(establishment, kind, use_extra_grant)
-        month = booking_facts.month_key(slot.starts_at, establishment)
-        decision = _evaluate(
-            locked=locked,
+        request = _Request(
             contacts=contacts,
             kind=kind,
             channel=channel,
-            funding=funding,
-            now=now,
-            use=use,
-            month=month,
+            funding=_funding(establishment, kind, use_extra_grant),
+            month=booking_facts.month_key(slot.starts_at, establishment),
         )
-        problems += problems_from(decision)
-        if problems:
-            raise BookingRefused(problems)
-
-        booking_id = uuid.uuid4()
-        if funding == Funding.ALLOWANCE:
-            pattern = establishment.policy_settings().allowance_pattern
-            assert pattern is not None  # the engine refuses an allowance booking without a pattern (PF 4.1)
-            # The engine's own ledger step, a second guard on what the decision above allowed.
-            try:
-                policy.charge(
-                    pattern,
-                    booking_facts.allowance_usage(locked.resident, month),
-                    str(booking_id),
-                    slot.minutes,
-                )
-            except policy.PolicyRefusal as refusal:
-                raise BookingRefused(problems_from(refusal.decision)) from refusal
-        auto = booking_settings_for(establishment).auto_approve
-        booking = _create_with_reference(
-            id=booking_id,
-            slot=slot,
-            resident=locked.resident,
-            lead_contact=lead_contact,
-            kind=kind,
-            funding=funding,
-            requested_by=channel,
-            requested_by_user=actor,
-            status=BookingStatus.APPROVED if auto else BookingStatus.REQUESTED,
-            requested_at=now,
-            decided_at=now if auto else None,
-            policy_reasons=_reasons_json(decision),
+        problems, _decision, _usage = _request_problems(
+            locked, request, now=now, use=full.use, hold_refused=hold_refused
         )
-        BookingParticipant.objects.bulk_create(
-            BookingParticipant(booking=booking, contact=contact) for contact in participants
-        )
-        if funding == Funding.ALLOWANCE:
-            AllowanceEntry.objects.create(
-                resident=locked.resident,
-                month=month,
-                minutes=-slot.minutes,
-                reason=LedgerReason.BOOKING,
-                booking=booking,
-                created_by=actor,
-            )
-        elif funding == Funding.EXTRA_GRANT:
-            grant = (
-                ExtraCallGrant.objects.filter(resident=locked.resident, month=month, booking__isnull=True)
-                .order_by("granted_at")
-                .first()
-            )
-            assert grant is not None  # the engine refuses when none is available (PF 4.3)
-            booking.extra_grant = grant
-            booking.save(update_fields=["extra_grant", "updated_at"])
-        if own_hold is not None:
-            SlotHold.objects.filter(pk=own_hold.pk).update(converted_at=now)
-        audit_record(
-            action="booking_approved_automatically" if auto else "booking_requested",
-            actor=actor,
-            subject=booking,
-            establishment_code=establishment.code,
-            after=_snapshot(booking),
-            policy_ids=decision.rule_ids,
-            occurred_at=now,
-        )
-        booking_notify(
-            booking=booking,
-            event=NotificationEvent.APPROVED if auto else NotificationEvent.REQUEST_RECEIVED,
-        )
+        raise BookingRefused(problems) from None
     return BookingResult(booking=booking, decision=decision)
+
+
+def _request_write(
+    locked: _Locked,
+    request: _Request,
+    *,
+    lead_contact: Contact,
+    participants: Sequence[Contact],
+    actor: User | None,
+    own_hold: SlotHold | None,
+    decision: policy.Decision,
+    usage: policy.AllowanceUsage,
+    now: datetime,
+) -> Booking:
+    """Make the booking ``booking_request`` decided on, with both locks held."""
+    establishment, slot, funding, month = locked.establishment, locked.slot, request.funding, request.month
+    booking_id = uuid.uuid4()
+    if funding == Funding.ALLOWANCE:
+        pattern = establishment.policy_settings().allowance_pattern
+        assert pattern is not None  # the engine refuses an allowance booking without a pattern (PF 4.1)
+        # The engine's own ledger step, a second guard on what the decision above allowed. ``usage`` was
+        # summed from the ledger under the Resident lock, which every writer of this ledger takes: it is current.
+        try:
+            policy.charge(pattern, usage, str(booking_id), slot.minutes)
+        except policy.PolicyRefusal as refusal:
+            raise BookingRefused(problems_from(refusal.decision)) from refusal
+    auto = booking_settings_for(establishment).auto_approve
+    booking = _create_with_reference(
+        id=booking_id,
+        slot=slot,
+        resident=locked.resident,
+        lead_contact=lead_contact,
+        kind=request.kind,
+        funding=funding,
+        requested_by=request.channel,
+        requested_by_user=actor,
+        status=BookingStatus.APPROVED if auto else BookingStatus.REQUESTED,
+        requested_at=now,
+        decided_at=now if auto else None,
+        policy_reasons=_reasons_json(decision),
+    )
+    BookingParticipant.objects.bulk_create(
+        BookingParticipant(booking=booking, contact=contact) for contact in participants
+    )
+    if funding == Funding.ALLOWANCE:
+        AllowanceEntry.objects.create(
+            resident=locked.resident,
+            month=month,
+            minutes=-slot.minutes,
+            reason=LedgerReason.BOOKING,
+            booking=booking,
+            created_by=actor,
+        )
+    elif funding == Funding.EXTRA_GRANT:
+        grant = (
+            ExtraCallGrant.objects.filter(resident=locked.resident, month=month, booking__isnull=True)
+            .order_by("granted_at")
+            .first()
+        )
+        assert grant is not None  # the engine refuses when none is available (PF 4.3)
+        booking.extra_grant = grant
+        booking.save(update_fields=["extra_grant", "updated_at"])
+    if own_hold is not None:
+        SlotHold.objects.filter(pk=own_hold.pk).update(converted_at=now)
+    audit_record(
+        action="booking_approved_automatically" if auto else "booking_requested",
+        actor=actor,
+        subject=booking,
+        establishment_code=establishment.code,
+        after=_snapshot(booking),
+        policy_ids=decision.rule_ids,
+        occurred_at=now,
+    )
+    booking_notify(
+        booking=booking,
+        event=NotificationEvent.APPROVED if auto else NotificationEvent.REQUEST_RECEIVED,
+    )
+    return booking
 
 
 def _lock_booking(booking: Booking) -> tuple[_Locked, Booking]:

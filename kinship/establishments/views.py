@@ -13,8 +13,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 
+from kinship.core.navigation import staff_links
 from kinship.core.permissions import staff_any_establishment, staff_required
-from kinship.core.roles import ESTABLISHMENT_ADMINS, RECORD_EDITORS, RECORD_READERS, Role
+from kinship.core.roles import ESTABLISHMENT_ADMINS, Role
 
 from . import selectors, services
 from .forms import (
@@ -106,6 +107,48 @@ def _settings_rows(establishment: Establishment) -> list[tuple[str, str, str]]:
     return rows
 
 
+# What the overview offers; each link shows only to roles its page admits (kinship.core.navigation).
+OVERVIEW_LINKS: list[tuple[str, list[tuple[str, str]]]] = [
+    (
+        "Records",
+        [
+            ("people:residents", "People in custody"),
+            ("people:link-requests", "Requests from contacts to be linked"),
+            ("people:resident-add", "Add a person in custody"),
+            ("accounts:identity-queue", "Identity checks"),
+            ("establishments:settings", "Change settings"),
+            ("establishments:rooms", "Rooms"),
+            ("establishments:terminals", "Terminals"),
+            ("people:compact-texts", "Compact texts"),
+            ("establishments:terminal-register", "Register this device as a terminal"),
+        ],
+    ),
+    (
+        "Calls",
+        [
+            ("bookings-staff:day", "Today's calls"),
+            ("bookings-staff:week", "This week's calls"),
+            ("bookings-staff:daily-list", "Printable daily list for a wing"),
+            ("bookings-staff:requests", "Requests for calls"),
+            ("bookings-staff:reviews", "Calls to review"),
+            ("bookings-staff:residents", "Calls for people in custody"),
+            ("bookings-staff:schedule", "Schedule"),
+        ],
+    ),
+    (
+        "Safeguarding",
+        [
+            ("safeguarding-welfare:deadlines", "Deadlines due and overdue"),
+            ("safeguarding-restrictions:overview", "Restrictions, bans, suspensions and appeals"),
+            ("safeguarding-welfare:incidents", "Incidents"),
+            ("safeguarding-welfare:incident-new", "Report an incident"),
+            ("safeguarding-welfare:wellbeing-list", "Wellbeing follow-ups"),
+            ("safeguarding-welfare:wellbeing-new", "Record a wellbeing concern"),
+        ],
+    ),
+]
+
+
 @staff_required(*Role)
 def overview(request: HttpRequest, establishment: Establishment) -> HttpResponse:
     roles = request.staff_roles  # type: ignore[attr-defined]
@@ -115,12 +158,9 @@ def overview(request: HttpRequest, establishment: Establishment) -> HttpResponse
         {
             "establishment": establishment,
             "settings_rows": _settings_rows(establishment),
-            "roles": sorted(roles),
             "role_labels": [Role(role).label for role in sorted(roles)],
             "is_admin": bool(roles & ESTABLISHMENT_ADMINS),
-            "is_reader": bool(roles & RECORD_READERS),
-            "is_editor": bool(roles & RECORD_EDITORS),
-            "is_registrar": bool(roles & TERMINAL_REGISTRARS),
+            "link_sections": staff_links(roles, OVERVIEW_LINKS, establishment.code),
         },
     )
 

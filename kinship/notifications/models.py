@@ -21,6 +21,7 @@ class Event(models.TextChoices):
     CHANGED = "changed", _("Call changed")
     CANCELLED = "cancelled", _("Call cancelled")
     REMINDER = "reminder", _("Reminder before the call")
+    STAFF_NOTICE = "staff_notice", _("Notice to staff")
 
 
 class Channel(models.TextChoices):

@@ -61,14 +61,15 @@ def _template_id(channel: Channel) -> str:
     return settings.NOTIFY_EMAIL_TEMPLATE_ID if channel == Channel.EMAIL else settings.NOTIFY_SMS_TEMPLATE_ID
 
 
-def _enqueue(ids: Iterable[str]) -> None:
+def enqueue_sending(ids: Iterable[str]) -> None:
+    """Hand notifications to the worker; call it from transaction.on_commit, never inside the transaction."""
     from .tasks import send_notification
 
     for notification_id in ids:
         try:
             send_notification.enqueue(notification_id)
         except Exception:
-            # The row stays queued; notifications_clock hands it over on its next pass.
+            # The row stays queued; the clock hands it over on its next pass.
             logger.exception("Could not enqueue notification %s", notification_id)
 
 
@@ -102,7 +103,7 @@ def booking_notify(*, booking: Booking, event: Event, reason: str = "") -> list[
         logger.info("Booking %s: the lead contact has no email or phone, nothing to send", booking.reference)
         return []
     created = Notification.objects.bulk_create(rows)
-    transaction.on_commit(partial(_enqueue, [str(row.pk) for row in created]), robust=True)
+    transaction.on_commit(partial(enqueue_sending, [str(row.pk) for row in created]), robust=True)
     return created
 
 
@@ -190,7 +191,7 @@ def notifications_requeue(*, now: datetime | None = None, limit: int = 500) -> i
             status=Status.QUEUED, updated_at__lte=now - timedelta(minutes=1)
         ).values_list("pk", flat=True)[:limit]
     ]
-    _enqueue(ids)
+    enqueue_sending(ids)
     return len(ids)
 
 

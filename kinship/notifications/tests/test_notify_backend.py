@@ -104,4 +104,4 @@ def test_notify_errors_are_retried_then_failed(
 
 
 def test_the_clock_enqueues_the_periodic_tasks(fake_notify: FakeNotify) -> None:
-    call_command("notifications_clock", "--once")
+    call_command("clock", "--once")
