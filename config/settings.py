@@ -323,6 +323,12 @@ JANUS_HTTP_ACL = _env_list("JANUS_HTTP_ACL")
 JANUS_REQUEST_TIMEOUT_SECONDS = float(os.environ.get("JANUS_REQUEST_TIMEOUT_SECONDS", "10"))
 # Prison recordings (PF 1.3): Janus writes each call's raw .mjr files into a folder of its own under this one.
 JANUS_RECORDINGS_DIR = Path(os.environ.get("JANUS_RECORDINGS_DIR", VAR_DIR / "recordings"))
+# The media server the call lifecycle uses (kinship/calls/provider.py): a dotted path to a MediaServer class (built
+# with its from_settings when it has one) or factory. Default: the Janus client when JANUS_NODES is set; empty means
+# media is not configured (call actions show an error page saying so). Tests use the in-memory FakeMediaServer.
+KINSHIP_MEDIA_SERVER = os.environ.get(
+    "KINSHIP_MEDIA_SERVER", "kinship.calls.media.janus.JanusMediaServer" if JANUS_NODES else ""
+)
 
 
 # Log-in rate limit per client address, on top of the axes lockout (attempts per window).
@@ -353,4 +359,5 @@ KINSHIP_PERIODIC_TASKS = [
     "kinship.notifications.tasks.send_reminders",
     "kinship.notifications.tasks.poll_delivery_status",
     "kinship.safeguarding.tasks.safeguarding_deadlines_pass",
+    "kinship.calls.tasks.calls_tick",
 ]

@@ -13,6 +13,7 @@ urlpatterns = [
     path("staff/", include("kinship.bookings.urls_staff")),
     path("staff/", include("kinship.safeguarding.urls_restrictions")),
     path("staff/", include("kinship.safeguarding.urls_welfare")),
+    path("staff/", include("kinship.calls.urls")),
     path("api/v1/", include("kinship.api.urls")),
     path("back-office/", admin.site.urls),
 ]

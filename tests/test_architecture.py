@@ -69,6 +69,7 @@ ACCESS_TABLES = [
     "kinship.bookings.tests.test_staff_pages",
     "kinship.safeguarding.tests.test_restrictions_pages",
     "kinship.safeguarding.tests.test_welfare_access",
+    "kinship.calls.tests.test_pages",
 ]
 # Staff pages whose refusals are tested on their own instead, and the module that tests them.
 TESTED_ELSEWHERE = {

@@ -127,6 +127,7 @@ OVERVIEW_LINKS: list[tuple[str, list[tuple[str, str]]]] = [
         "Calls",
         [
             ("bookings-staff:day", "Today's calls"),
+            ("calls:day", "Calls today"),
             ("bookings-staff:week", "This week's calls"),
             ("bookings-staff:daily-list", "Printable daily list for a wing"),
             ("bookings-staff:requests", "Requests for calls"),

@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 from kinship import policy
 from kinship.bookings import facts as booking_facts
 from kinship.establishments.models import Establishment
-from kinship.people.models import Resident
+from kinship.people.models import Contact, Resident
 from kinship.policy.rules.safeguarding import (
     appeal_decision_due,
     appeal_overdue,
@@ -23,7 +23,17 @@ from kinship.policy.rules.safeguarding import (
 )
 from kinship.policy.time import utc
 
-from .models import Appeal, ComplianceNotice, ContactBan, Restriction, Suspension, VisitorBan
+from .models import (
+    Appeal,
+    BannedVisitorAuthorisation,
+    ComplianceNotice,
+    ContactBan,
+    DecisionReview,
+    Restriction,
+    Suspension,
+    VisitorBan,
+    VisitorBanKind,
+)
 
 
 def _open(now: datetime) -> Q:
@@ -151,4 +161,100 @@ def appeal_status(appeal: Appeal, *, now: datetime) -> AppealStatus:
         due=due,
         hours_left=max(0, int(seconds // 3600)),
         overdue=appeal_overdue(fact, resident, tz, now),
+    )
+
+
+# --- Records one at a time, and what a booking clerk may see ------------------------------------------------------
+
+
+def restriction_at(establishment: Establishment, restriction_id: Any) -> Restriction | None:
+    return (
+        Restriction.objects.filter(establishment=establishment, pk=restriction_id)
+        .select_related("resident", "decided_by", "lifted_by")
+        .first()
+    )
+
+
+def contact_ban_at(establishment: Establishment, ban_id: Any) -> ContactBan | None:
+    return (
+        ContactBan.objects.filter(establishment=establishment, pk=ban_id)
+        .select_related("resident", "contact", "decided_by", "lifted_by")
+        .first()
+    )
+
+
+def visitor_ban_at(establishment: Establishment, ban_id: Any) -> VisitorBan | None:
+    return (
+        VisitorBan.objects.filter(establishment=establishment, pk=ban_id)
+        .select_related("contact", "decided_by", "lifted_by")
+        .first()
+    )
+
+
+def reviews_of(record: Restriction | ContactBan | VisitorBan) -> QuerySet[DecisionReview]:
+    return record.reviews.select_related("reviewed_by").order_by("-reviewed_at")
+
+
+def contacts_of(resident: Resident) -> QuerySet[Contact]:
+    """The contacts linked to a person in custody (any status): those a contact ban can name."""
+    return Contact.objects.filter(links__resident=resident).distinct().order_by("last_name", "first_name")
+
+
+def contacts_at(establishment: Establishment) -> QuerySet[Contact]:
+    """Contacts linked to anyone held at the establishment: those it can ban as visitors or from booking."""
+    return (
+        Contact.objects.filter(links__resident__establishment=establishment)
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
+
+
+def banned_visitors_of(resident: Resident, *, today: date) -> QuerySet[Contact]:
+    """PF 4.12: the resident's contacts banned as visitors here today."""
+    banned = VisitorBan.objects.filter(
+        establishment_id=resident.establishment_id,
+        kind=VisitorBanKind.BANNED_VISITOR,
+        lifted_at__isnull=True,
+        until__gte=today,
+    ).values("contact_id")
+    return contacts_of(resident).filter(pk__in=banned)
+
+
+def residents_linked_to(contact: Contact, establishment: Establishment) -> QuerySet[Resident]:
+    return (
+        Resident.objects.filter(establishment=establishment, contact_links__contact=contact)
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
+
+
+def authorisations_for(ban: VisitorBan) -> QuerySet[BannedVisitorAuthorisation]:
+    return ban.authorisations.select_related("resident", "authorised_by").order_by("-authorised_at")
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentRestrictions:
+    """What is in force for one person, without the rationale: what a booking clerk needs to know."""
+
+    restrictions: list[Restriction]
+    contact_bans: list[ContactBan]
+    suspensions: list[Suspension]
+    visitor_bans: list[VisitorBan]
+
+    @property
+    def any(self) -> bool:
+        return bool(self.restrictions or self.contact_bans or self.suspensions or self.visitor_bans)
+
+
+def resident_restrictions(resident: Resident, *, now: datetime, today: date) -> ResidentRestrictions:
+    establishment = resident.establishment
+    return ResidentRestrictions(
+        restrictions=list(restrictions_in_force(establishment, now=now).filter(resident=resident)),
+        contact_bans=list(contact_bans_in_force(establishment, now=now).filter(resident=resident)),
+        suspensions=list(suspensions_in_force(establishment, now=now).filter(resident=resident)),
+        visitor_bans=list(
+            visitor_bans_in_force(establishment, today=today).filter(
+                contact__in=Contact.objects.filter(links__resident=resident)
+            )
+        ),
     )
