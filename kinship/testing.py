@@ -30,3 +30,12 @@ def assert_accessible(page: Any) -> None:
 
     results = Axe().run(page, options=WCAG_22_AA)
     assert results.violations_count == 0, results.generate_report()
+
+
+def browser_sign_in(page: Any, live_server: Any, user: Any) -> None:
+    """Give the browser page the session of ``user`` (staff with the second factor passed), as if they had signed
+    in through the pages, which the accounts browser tests already cover."""
+    client = sign_in_with_2fa(Client(), user)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )

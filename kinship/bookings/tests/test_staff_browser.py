@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
@@ -25,7 +24,7 @@ from kinship.bookings.references import new_reference
 from kinship.bookings.services import booking_request
 from kinship.core.roles import Role
 from kinship.factories import EstablishmentFactory, StaffFactory
-from kinship.testing import assert_accessible, sign_in_with_2fa
+from kinship.testing import assert_accessible, browser_sign_in
 
 from .conftest import Party, make_party
 from .factories import SessionTemplateFactory, SlotFactory, StaffRosterFactory
@@ -35,10 +34,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def _sign_in(page: Page, live_server: Any, party: Party, *roles: Role) -> None:
     staff = StaffFactory(roles=[(party.establishment, role) for role in roles])
-    client = sign_in_with_2fa(Client(), staff)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
+    browser_sign_in(page, live_server, staff)
 
 
 def _check(page: Page) -> None:

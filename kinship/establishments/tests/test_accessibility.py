@@ -7,14 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from kinship.core.roles import Role
 from kinship.establishments.tests.access import World, build_world
 from kinship.factories import CompactRecordFactory, ContactLinkFactory, RiskAssessmentFactory, StaffFactory
-from kinship.testing import assert_accessible, sign_in_with_2fa
+from kinship.testing import assert_accessible, browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -69,10 +68,7 @@ def test_staff_page_is_accessible(live_server, page: Page, csp_violations: list[
             for role in (Role.GOVERNOR, Role.SYSTEM_ADMINISTRATOR, Role.BOOKING_CLERK)
         ]
     )
-    client = sign_in_with_2fa(Client(), staff)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
+    browser_sign_in(page, live_server, staff)
     page.goto(live_server.url + url(world))
     expect(page.locator("h1")).to_have_count(1)
     expect(page.locator("body.govuk-frontend-supported")).to_have_count(1)

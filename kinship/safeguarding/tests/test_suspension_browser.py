@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
@@ -31,7 +30,7 @@ from kinship.factories import (
     StaffFactory,
 )
 from kinship.safeguarding.models import Appeal, ComplianceNotice, Suspension
-from kinship.testing import assert_accessible, sign_in_with_2fa
+from kinship.testing import assert_accessible, browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,11 +43,8 @@ def _check(page: Page) -> None:
 
 def _sign_in(page: Page, live_server: Any, user: Any) -> None:
     """A fresh session for ``user`` (signed in at the current, possibly moved, time)."""
-    client = sign_in_with_2fa(Client(), user)
     page.context.clear_cookies()
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
+    browser_sign_in(page, live_server, user)
 
 
 def _pdf_text(page: Page, url: str) -> str:

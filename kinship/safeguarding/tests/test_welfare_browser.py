@@ -7,14 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from kinship.core.roles import Role
 from kinship.factories import EstablishmentFactory, ResidentFactory, StaffFactory
 from kinship.safeguarding.models import Incident, WellbeingFollowUp
-from kinship.testing import assert_accessible, sign_in_with_2fa
+from kinship.testing import assert_accessible, browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,10 +30,7 @@ def test_a_governor_records_a_concern_and_an_incident_and_sees_their_deadlines(
     prison = EstablishmentFactory()
     resident = ResidentFactory(establishment=prison, location="B wing", first_name="Robin")
     staff = StaffFactory(roles=[(prison, Role.GOVERNOR)])
-    client = sign_in_with_2fa(Client(), staff)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
+    browser_sign_in(page, live_server, staff)
     code = prison.code
 
     # The dashboard with nothing due.
