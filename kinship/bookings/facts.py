@@ -118,6 +118,7 @@ def restriction_fact(record: safeguarding.Restriction) -> policy.Restriction:
         end=_earliest(record.ends_at, record.lifted_at),
         max_participants=record.max_participants,
         max_call_minutes=record.max_call_minutes,
+        max_calls_per_month=record.max_calls_per_month,
     )
 
 

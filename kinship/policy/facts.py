@@ -134,9 +134,11 @@ class Restriction:
     start: datetime
     review_on: date
     end: datetime | None = None
-    #: For ``LIMIT``: the most people who may join from outside, and the longest call, if limited.
+    #: For ``LIMIT``: the most people who may join from outside, the longest call and the most calls in a local
+    #: calendar month (the month of the call, as for the allowance), each only if limited.
     max_participants: int | None = None
     max_call_minutes: int | None = None
+    max_calls_per_month: int | None = None
 
     def active_at(self, moment: datetime) -> bool:
         return _active(self.start, self.end, moment)

@@ -56,6 +56,9 @@ class RestrictionForm(forms.Form):
         label="Most people who may join from outside", required=False, min_value=1, max_value=10
     )
     max_call_minutes = forms.IntegerField(label="Longest call, in minutes", required=False, min_value=5)
+    max_calls_per_month = forms.IntegerField(
+        label="Most calls in a calendar month", required=False, min_value=0, max_value=31
+    )
     dedicated_monitor = forms.BooleanField(label="Calls need a dedicated monitoring officer", required=False)
     rationale = forms.CharField(label="Why is the restriction needed?", widget=forms.Textarea, required=False)
     necessity_and_proportionality = forms.CharField(
@@ -277,8 +280,18 @@ class RestrictionReviewForm(BanReviewForm):
     max_call_minutes = forms.IntegerField(
         label="If varied: longest call, in minutes", required=False, min_value=5
     )
+    max_calls_per_month = forms.IntegerField(
+        label="If varied: most calls in a calendar month", required=False, min_value=0, max_value=31
+    )
 
-    field_order = ["outcome", "max_participants", "max_call_minutes", "notes", "next_review_on"]
+    field_order = [
+        "outcome",
+        "max_participants",
+        "max_call_minutes",
+        "max_calls_per_month",
+        "notes",
+        "next_review_on",
+    ]
 
 
 class ResidentFindForm(forms.Form):

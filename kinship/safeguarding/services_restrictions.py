@@ -111,6 +111,7 @@ def restriction_create(
     ends_at: datetime | None = None,
     max_participants: int | None = None,
     max_call_minutes: int | None = None,
+    max_calls_per_month: int | None = None,
     dedicated_monitor: bool = False,
     now: datetime | None = None,
 ) -> Restriction:
@@ -132,6 +133,7 @@ def restriction_create(
         end=ends_at,
         max_participants=max_participants,
         max_call_minutes=max_call_minutes,
+        max_calls_per_month=max_calls_per_month,
     )
     decision = policy.restriction_allowed(
         policy.RestrictionFacts(
@@ -153,6 +155,7 @@ def restriction_create(
             necessity_and_proportionality=necessity_and_proportionality,
             max_participants=max_participants,
             max_call_minutes=max_call_minutes,
+            max_calls_per_month=max_calls_per_month,
             dedicated_monitor=dedicated_monitor,
             decided_by=actor,
             starts_at=start,
@@ -245,6 +248,7 @@ def restriction_review(
     next_review_on: date | None = None,
     max_participants: int | None = None,
     max_call_minutes: int | None = None,
+    max_calls_per_month: int | None = None,
     now: datetime | None = None,
 ) -> DecisionReview:
     """Record a review: continue, vary the limits, or lift. Lifting does not restore cancelled bookings."""
@@ -256,6 +260,7 @@ def restriction_review(
         if outcome == ReviewOutcome.VARY:
             restriction.max_participants = max_participants
             restriction.max_call_minutes = max_call_minutes
+            restriction.max_calls_per_month = max_calls_per_month
         return _review(
             subject_field="restriction",
             subject=restriction,

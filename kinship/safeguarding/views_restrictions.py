@@ -116,6 +116,7 @@ def restriction_new(request: HttpRequest, establishment: Establishment, resident
                 review_on=data["review_on"],
                 max_participants=data["max_participants"],
                 max_call_minutes=data["max_call_minutes"],
+                max_calls_per_month=data["max_calls_per_month"],
                 dedicated_monitor=data["dedicated_monitor"],
                 actor=_user(request),
             )
@@ -439,6 +440,7 @@ def restriction_detail(
             next_review_on=data["next_review_on"],
             max_participants=data["max_participants"],
             max_call_minutes=data["max_call_minutes"],
+            max_calls_per_month=data["max_calls_per_month"],
             actor=_user(request),
         )
 

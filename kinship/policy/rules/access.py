@@ -166,6 +166,15 @@ def call_length_limited(facts: BookingFacts) -> Iterator[Reason]:
             yield Reason.refuse("PF 4.4", "restriction.minutes", limit=limit)
 
 
+@rule("PF 4.4", facts=BookingFacts)
+def calls_per_month_limited(facts: BookingFacts) -> Iterator[Reason]:
+    """Counts the calls already charged in the call's month (``usage``), as the allowance does (PF 4.1)."""
+    for restriction in facts.resident.restrictions:
+        limit = restriction.max_calls_per_month
+        if restriction.active_at(facts.now) and limit is not None and facts.usage.calls >= limit:
+            yield Reason.refuse("PF 4.4", "restriction.calls", limit=limit)
+
+
 @rule("PF 4.4", facts=RestrictionFacts)
 def restriction_record(facts: RestrictionFacts) -> Iterator[Reason]:
     """A restriction is the governor's documented decision: rationale, a review date after it starts, a sane
@@ -180,7 +189,9 @@ def restriction_record(facts: RestrictionFacts) -> Iterator[Reason]:
     if restriction.end is not None and utc(restriction.end) <= utc(restriction.start):
         yield Reason.refuse("PF 4.4", "restriction.end", field="end")
     if restriction.kind is RestrictionKind.LIMIT and (
-        restriction.max_participants is None and restriction.max_call_minutes is None
+        restriction.max_participants is None
+        and restriction.max_call_minutes is None
+        and restriction.max_calls_per_month is None
     ):
         yield Reason.refuse("PF 4.4", "restriction.limit_missing", field="kind")
 

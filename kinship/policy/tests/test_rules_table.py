@@ -281,6 +281,18 @@ objects(
 )
 objects(
     "PF 4.4",
+    "calls a month limited",
+    lambda: evaluate(
+        b.booking(
+            b.prison(allowance_pattern=AllowancePattern.TWO_30, slot_lengths=(30,)),
+            slot=b.slot(minutes=30),
+            usage=b.usage_of(30),
+            resident=b.resident(restrictions=(restriction(RestrictionKind.LIMIT, max_calls_per_month=1),)),
+        )
+    ),
+)
+objects(
+    "PF 4.4",
     "record by a clerk",
     lambda: evaluate(
         RestrictionFacts(establishment=b.prison(), restriction=restriction(), decided_by=b.BOOKING_CLERK)
@@ -305,6 +317,15 @@ allows(
             resident=b.resident(
                 restrictions=(restriction(RestrictionKind.LIMIT, max_participants=1, max_call_minutes=60),)
             )
+        )
+    ),
+)
+allows(
+    "PF 4.4",
+    "first call of a limited month",
+    lambda: evaluate(
+        b.booking(
+            resident=b.resident(restrictions=(restriction(RestrictionKind.LIMIT, max_calls_per_month=1),))
         )
     ),
 )

@@ -115,6 +115,7 @@ class Restriction(BaseModel):
     necessity_and_proportionality = models.TextField(_("why it is necessary and proportionate"))
     max_participants = models.PositiveSmallIntegerField(null=True, blank=True)
     max_call_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    max_calls_per_month = models.PositiveSmallIntegerField(null=True, blank=True)
     dedicated_monitor = models.BooleanField(_("calls need a dedicated monitoring officer"), default=False)
     decided_by = _user_fk("+")
     starts_at = models.DateTimeField()

@@ -159,3 +159,41 @@ def test_booking_ban_sets_and_clears_the_contact_date(prison):
     )
     contact.refresh_from_db()
     assert contact.booking_banned_until is None
+
+
+def test_a_limit_on_calls_a_month_refuses_the_next_booking(prison):
+    """PF 4.4: "limit the number of calls" is enforced when a call is requested, counting the call's month."""
+    from kinship.bookings.errors import BookingRefused
+    from kinship.bookings.services import booking_request
+    from kinship.bookings.tests.conftest import make_party
+    from kinship.bookings.tests.factories import SlotFactory
+
+    place = prison["place"]
+    place.allowance_pattern = "two_30"
+    place.slot_lengths = [30]
+    place.save()
+    party = make_party(place, minutes=30)
+    now = party.slot.starts_at - timedelta(days=3)
+    restrict(
+        prison,
+        resident=party.resident,
+        max_call_minutes=None,
+        max_calls_per_month=1,
+        review_on=(now + timedelta(days=28)).date(),
+        now=now,
+    )
+
+    booking_request(
+        slot=party.slot, resident=party.resident, lead_contact=party.contact, channel="contact", now=now
+    )
+    later = SlotFactory(
+        establishment=place,
+        room=party.slot.room,
+        starts_at=party.slot.starts_at + timedelta(hours=2),
+        minutes=30,
+    )
+    with pytest.raises(BookingRefused) as refused:
+        booking_request(
+            slot=later, resident=party.resident, lead_contact=party.contact, channel="contact", now=now
+        )
+    assert refused.value.codes == {"restriction.calls"}
