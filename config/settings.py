@@ -339,6 +339,16 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
+# Django Channels (the call signalling WebSocket, kinship/calls/consumers.py): one process's memory by default;
+# with REDIS_URL every process (the web server, the clock) shares one layer, so state pushes reach every browser.
+CHANNEL_LAYERS: dict[str, dict[str, object]] = {
+    "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+}
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    }
+
 # Staff must use a TOTP second factor; development may turn this off for demo log-ins.
 KINSHIP_REQUIRE_STAFF_2FA = _env_bool("KINSHIP_REQUIRE_STAFF_2FA", True)
 OTP_TOTP_ISSUER = "Kinship"

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, cast
 
 from django.conf import settings
@@ -53,6 +54,7 @@ from .models import (
     MonitorViewing,
     TerminationReason,
 )
+from .signalling import notify_call_state, notify_call_warning
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +148,11 @@ def _audit(
         policy_ids=set(policy_ids),
         occurred_at=now,
     )
+
+
+def _push(call: Call, event: str | None = None) -> None:
+    """After the commit, tell the call's connected browsers (signalling) of the change."""
+    transaction.on_commit(partial(notify_call_state, call, event), robust=True)
 
 
 def _require(call: Call, target: str) -> None:
@@ -371,6 +378,7 @@ def call_check_in(*, call: Call, party: CallParty, actor: User, now: datetime | 
             current.state = CallState.READY
             current.ready_at = now
             current.save(update_fields=["state", "ready_at", "updated_at"])
+            _push(current)
         _audit("call_checked_in", call=current, actor=actor, before=before, now=now, party=party)
     return current
 
@@ -425,6 +433,7 @@ def call_start(*, call: Call, actor: User, now: datetime | None = None) -> Call:
         current.live_at = now
         current.started_by = actor
         current.save(update_fields=["state", "live_at", "started_by", "updated_at"])
+        _push(current)
         _audit(
             "call_started",
             call=current,
@@ -461,6 +470,7 @@ def call_pause(
         paused = _parties_media(current, media, now, pause=True)
         current.state = CallState.PAUSED
         current.save(update_fields=["state", "updated_at"])
+        _push(current)
         _audit(
             "call_paused",
             call=current,
@@ -488,6 +498,7 @@ def call_resume(*, call: Call, actor: User, media: MediaServer, now: datetime | 
         resumed = _parties_media(current, media, now, pause=False)
         current.state = CallState.LIVE
         current.save(update_fields=["state", "updated_at"])
+        _push(current, "resumed")
         _audit(
             "call_resumed",
             call=current,
@@ -524,6 +535,7 @@ def _close(
     current.end_reason = end_reason
     current.end_note = note.strip()
     current.save()
+    _push(current)
     return media_error
 
 
@@ -730,8 +742,8 @@ def call_no_show(
 
 
 def call_warn(*, call: Call, minutes: int, now: datetime | None = None) -> bool:
-    """Record the end warning (5 or 1 minutes before the slot ends) once; a later session pushes it to both
-    sides. Returns whether it was recorded now."""
+    """Record the end warning (5 or 1 minutes before the slot ends) once and push it to both
+    sides (after the commit, ``signalling.notify_call_warning``). Returns whether it was recorded now."""
     now = _now(now)
     if minutes not in WARNING_MINUTES:
         raise ValueError(f"warnings are sent {WARNING_MINUTES} minutes before the end")
@@ -742,6 +754,7 @@ def call_warn(*, call: Call, minutes: int, now: datetime | None = None) -> bool:
             return False
         setattr(current, name, now)
         current.save(update_fields=[name, "updated_at"])
+        transaction.on_commit(partial(notify_call_warning, current, minutes), robust=True)
         _audit("call_warning_recorded", call=current, actor=None, before=None, now=now, minutes=minutes)
     return True
 
