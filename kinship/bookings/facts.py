@@ -119,6 +119,7 @@ def restriction_fact(record: safeguarding.Restriction) -> policy.Restriction:
         max_participants=record.max_participants,
         max_call_minutes=record.max_call_minutes,
         max_calls_per_month=record.max_calls_per_month,
+        dedicated_monitor=record.dedicated_monitor,
     )
 
 

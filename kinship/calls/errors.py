@@ -24,6 +24,7 @@ MESSAGES: dict[str, str] = {
     "monitoring.already_watching": "You are already watching this call.",
     "monitoring.call_over": "This call is over: it cannot be watched live.",
     "monitoring.e_list_watched": "You are watching a call that must be watched alone (E-list).",
+    "monitoring.dedicated_watched": "You are watching a call that a restriction says must be watched alone.",
     "monitoring.not_active": "This viewing has already ended.",
 }
 

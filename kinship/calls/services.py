@@ -24,6 +24,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from kinship import policy
@@ -771,6 +772,18 @@ def _terminal_ok(terminal: Terminal, call: Call) -> bool:
     )
 
 
+def _watched_alone_by_restriction(now: datetime) -> Q:
+    """Viewings of calls whose person is under a restriction, in force now, that requires a dedicated monitor."""
+    return Q(
+        call__booking__resident__restrictions__dedicated_monitor=True,
+        call__booking__resident__restrictions__starts_at__lte=now,
+        call__booking__resident__restrictions__lifted_at__isnull=True,
+    ) & (
+        Q(call__booking__resident__restrictions__ends_at__isnull=True)
+        | Q(call__booking__resident__restrictions__ends_at__gt=now)
+    )
+
+
 def monitor_viewing_start(
     *, call: Call, officer: User, terminal: Terminal, reason: str, now: datetime | None = None
 ) -> MonitorViewing:
@@ -797,6 +810,8 @@ def monitor_viewing_start(
         others = MonitorViewing.objects.filter(officer=officer, ended_at__isnull=True).exclude(call=current)
         if others.filter(call__booking__resident__e_list=True).exists():
             problems.append(CallProblem.of("monitoring.e_list_watched", rule_id="PF 4.22"))
+        if others.filter(_watched_alone_by_restriction(now)).exists():
+            problems.append(CallProblem.of("monitoring.dedicated_watched", rule_id="PF 4.4"))
         monitor = policy.Monitor(
             officer=viewer,
             terminal_registered=terminal_ok,
@@ -804,7 +819,13 @@ def monitor_viewing_start(
             other_calls_watched=others.values("call_id").distinct().count(),
         )
         load = policy.call_may_run(facts.call_facts(current, now=now, monitor=monitor))
-        load_refusals = [r for r in load.refusals if r.rule_id in {"PF 4.7", "PF 4.22", "DSO 9"}]
+        # Of everything call_may_run checks, what this viewing itself would break: the officer's load (PF 4.7), a
+        # call that must be watched alone (PF 4.22, or a PF 4.4 restriction), legal privacy (DSO 9).
+        load_refusals = [
+            r
+            for r in load.refusals
+            if r.rule_id in {"PF 4.7", "PF 4.22", "DSO 9"} or r.code == "restriction.dedicated_monitor"
+        ]
         problems += [CallProblem.from_reason(r) for r in viewing.refusals]
         problems += [
             CallProblem.from_reason(r) for r in load_refusals if CallProblem.from_reason(r) not in problems

@@ -139,6 +139,8 @@ class Restriction:
     max_participants: int | None = None
     max_call_minutes: int | None = None
     max_calls_per_month: int | None = None
+    #: The person's calls must each be watched by a monitoring officer watching no other call.
+    dedicated_monitor: bool = False
 
     def active_at(self, moment: datetime) -> bool:
         return _active(self.start, self.end, moment)

@@ -30,12 +30,16 @@ MESSAGES: Mapping[str, str] = {
     "restriction.participants": "At the moment no more than {limit} people can join a call from outside.",
     "restriction.minutes": "At the moment calls can last no more than {limit} minutes.",
     "restriction.calls": "At the moment no more than {limit} calls a month can be booked.",
+    "restriction.dedicated_monitor": (
+        "This person's calls must be watched by an officer who is watching no other call."
+    ),
     "restriction.governor_only": "Only a governor can restrict access to video calls.",
     "restriction.rationale": "Record why the restriction is necessary and proportionate.",
     "restriction.review_date": "The review date cannot be before the restriction starts.",
     "restriction.end": "The restriction must end after it starts.",
     "restriction.limit_missing": (
-        "Say what is limited: the number of people on a call, the length of calls or the number of calls a month."
+        "Say what is limited: the number of people on a call, the length of calls, the number of calls a month "
+        "or that a dedicated officer must watch them."
     ),
     "suspension.active": "Video calls are suspended. Calls with legal advisers can still go ahead.",
     "suspension.legal_access_kept": "Video calls are suspended, but calls with legal advisers can go ahead.",

@@ -134,6 +134,7 @@ def restriction_create(
         max_participants=max_participants,
         max_call_minutes=max_call_minutes,
         max_calls_per_month=max_calls_per_month,
+        dedicated_monitor=dedicated_monitor,
     )
     decision = policy.restriction_allowed(
         policy.RestrictionFacts(

@@ -14,7 +14,7 @@ from kinship.calls.media.fake import FakeMediaServer
 from kinship.calls.models import Call, CallParty, CallState, EndpointRole, EndReason
 from kinship.core.roles import Role
 from kinship.factories import staff_with
-from kinship.safeguarding.models import Incident
+from kinship.safeguarding.models import Incident, RestrictionKind, Rule34Ground
 
 from .conftest import END, START, Place, book, monitoring_terminal
 
@@ -217,6 +217,40 @@ def test_pf_4_22_an_officer_already_watching_a_call_cannot_take_an_e_list_call(p
     with pytest.raises(CallRefused) as refusal:
         watch(e_list_call, prison)
     assert "PF 4.22" in rules_of(refusal)
+
+
+def _dedicated_monitor_restriction(call: Call, place: Place) -> None:
+    from kinship.safeguarding.services_restrictions import restriction_create
+
+    restriction_create(
+        resident=call.booking.resident,
+        kind=RestrictionKind.LIMIT,
+        ground=Rule34Ground.PRISON_SECURITY_GOOD_ORDER,
+        rationale="Arranging to pass items during calls.",
+        necessity_and_proportionality="A dedicated officer is the least restrictive way to manage it.",
+        review_on=(START + timedelta(days=28)).date(),
+        dedicated_monitor=True,
+        actor=staff_with(Role.GOVERNOR, place.establishment),
+        now=START - timedelta(days=1),
+    )
+
+
+def test_pf_4_4_a_restriction_can_require_a_dedicated_monitor_both_ways(prison, fake_media):
+    dedicated = opened(prison, fake_media)
+    _dedicated_monitor_restriction(dedicated, prison)
+    other_call = opened(prison, fake_media)
+    watch(dedicated, prison)
+    with pytest.raises(CallRefused) as refusal:
+        watch(other_call, prison)
+    assert rules_of(refusal) == {"PF 4.4"}
+
+    second_officer = staff_with(Role.MONITORING_OFFICER, prison.establishment)
+    watch(other_call, prison, officer=second_officer)
+    third = opened(prison, fake_media)
+    _dedicated_monitor_restriction(third, prison)
+    with pytest.raises(CallRefused) as refusal:
+        watch(third, prison, officer=second_officer)
+    assert "PF 4.4" in rules_of(refusal)
 
 
 def test_pf_4_7_an_officer_watches_at_most_the_set_number_of_calls(prison, fake_media):

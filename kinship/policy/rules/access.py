@@ -13,6 +13,7 @@ from kinship.policy.decision import Reason
 from kinship.policy.facts import (
     AccessFacts,
     BookingFacts,
+    CallFacts,
     Contact,
     ContactAccessFacts,
     ParticipantFacts,
@@ -175,6 +176,16 @@ def calls_per_month_limited(facts: BookingFacts) -> Iterator[Reason]:
             yield Reason.refuse("PF 4.4", "restriction.calls", limit=limit)
 
 
+@rule("PF 4.4", facts=CallFacts)
+def dedicated_monitor_watches_alone(facts: CallFacts) -> Iterator[Reason]:
+    """A restriction may require a dedicated monitor: like an E-list call (PF 4.22), the officer watching it
+    watches nothing else."""
+    if facts.monitor is None or facts.monitor.other_calls_watched == 0:
+        return
+    if any(r.dedicated_monitor and r.active_at(facts.now) for r in facts.resident.restrictions):
+        yield Reason.refuse("PF 4.4", "restriction.dedicated_monitor")
+
+
 @rule("PF 4.4", facts=RestrictionFacts)
 def restriction_record(facts: RestrictionFacts) -> Iterator[Reason]:
     """A restriction is the governor's documented decision: rationale, a review date after it starts, a sane
@@ -192,6 +203,7 @@ def restriction_record(facts: RestrictionFacts) -> Iterator[Reason]:
         restriction.max_participants is None
         and restriction.max_call_minutes is None
         and restriction.max_calls_per_month is None
+        and not restriction.dedicated_monitor
     ):
         yield Reason.refuse("PF 4.4", "restriction.limit_missing", field="kind")
 

@@ -293,6 +293,16 @@ objects(
 )
 objects(
     "PF 4.4",
+    "dedicated monitor shared",
+    lambda: evaluate(
+        b.call(
+            resident=b.resident(restrictions=(restriction(RestrictionKind.LIMIT, dedicated_monitor=True),)),
+            monitor=b.monitor(other_calls_watched=1),
+        )
+    ),
+)
+objects(
+    "PF 4.4",
     "record by a clerk",
     lambda: evaluate(
         RestrictionFacts(establishment=b.prison(), restriction=restriction(), decided_by=b.BOOKING_CLERK)
@@ -326,6 +336,15 @@ allows(
     lambda: evaluate(
         b.booking(
             resident=b.resident(restrictions=(restriction(RestrictionKind.LIMIT, max_calls_per_month=1),))
+        )
+    ),
+)
+allows(
+    "PF 4.4",
+    "dedicated monitor watching alone",
+    lambda: evaluate(
+        b.call(
+            resident=b.resident(restrictions=(restriction(RestrictionKind.LIMIT, dedicated_monitor=True),))
         )
     ),
 )
