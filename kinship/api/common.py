@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from kinship.bookings.models import Booking, BookingParticipant
+from kinship.bookings.models import Booking, BookingParticipant, Slot
 
 from .errors import ApiProblem
 from .schemas import ProblemsOut
@@ -40,3 +42,19 @@ def with_people(bookings: QuerySet[Booking]) -> QuerySet[Booking]:
     ).prefetch_related(
         Prefetch("participant_links", queryset=BookingParticipant.objects.select_related("contact"))
     )
+
+
+def alternatives_of(establishment_id: Any, ids: list[UUID]) -> list[Slot]:
+    """A request's second and third choices, in the order given, at the person's establishment. The booking
+    service judges the rest (repeated, not open to this way of requesting, started)."""
+    if not ids:
+        return []
+    found = {slot.pk: slot for slot in Slot.objects.filter(pk__in=ids, establishment_id=establishment_id)}
+    if any(pk not in found for pk in ids):
+        raise ApiProblem(
+            422,
+            "preferences.unknown",
+            "Each other time you choose must be a time at this person's establishment.",
+            field="alternative_slot_ids",
+        )
+    return [found[pk] for pk in ids]

@@ -19,7 +19,7 @@ from kinship.establishments.models import Establishment
 from kinship.people.models import Contact, LinkStatus, Resident
 
 from .access import ContactSession, contact_of, declare
-from .common import MAX_ROWS, REFUSALS, window, with_people
+from .common import MAX_ROWS, REFUSALS, alternatives_of, window, with_people
 from .errors import ApiProblem
 from .schemas import (
     BookingDecidedOut,
@@ -112,6 +112,7 @@ def request_call(request: HttpRequest, data: ContactRequestIn) -> Status[Booking
         if hold is None:
             raise ApiProblem(404, "not_found.hold", "There is no such hold of yours.", field="hold_id")
     participants = participants_of(resident, data.participant_ids)
+    alternatives = alternatives_of(resident.establishment_id, data.alternative_slot_ids)
     result = booking_request(
         slot=slot,
         resident=resident,
@@ -120,10 +121,14 @@ def request_call(request: HttpRequest, data: ContactRequestIn) -> Status[Booking
         channel=RequestChannel.CONTACT,
         actor=request.user,  # type: ignore[arg-type]
         hold=hold,
+        alternatives=alternatives,
     )
     booking = result.booking
     notes = [Problem.from_reason(reason) for reason in result.decision.reasons]
-    return Status(201, booking_out(booking, participants=participants, notes=notes))
+    return Status(
+        201,
+        booking_out(booking, participants=participants, notes=notes, preference_used=result.preference),
+    )
 
 
 def _mine(person: Contact) -> QuerySet[Booking]:

@@ -84,6 +84,8 @@ class BookingOut(Schema):
 class BookingDecidedOut(BookingOut):
     #: Warnings and notes of the decision just made (minutes left this month, short notice).
     notes: list[ProblemOut]
+    #: Which of the requester's choices was booked (1 the first, 2 or 3 an alternative), for a new request.
+    preference_used: int | None = None
 
 
 class ContactRequestIn(Schema):
@@ -91,6 +93,8 @@ class ContactRequestIn(Schema):
     resident_id: UUID
     participant_ids: list[UUID] = Field(default_factory=list, max_length=10)
     hold_id: UUID | None = None
+    #: Second and third choices, in order; tried only when the first choice (``slot_id``) is full.
+    alternative_slot_ids: list[UUID] = Field(default_factory=list, max_length=2)
 
 
 class StaffRequestIn(Schema):
@@ -101,6 +105,8 @@ class StaffRequestIn(Schema):
     kind: CallKind = CallKind.SOCIAL
     use_extra_grant: bool = False
     hold_id: UUID | None = None
+    #: Second and third choices, in order; tried only when the first choice (``slot_id``) is full.
+    alternative_slot_ids: list[UUID] = Field(default_factory=list, max_length=2)
 
 
 class RejectIn(Schema):
@@ -132,7 +138,11 @@ def slot_out(slot: Slot) -> SlotOut:
 
 
 def booking_out(
-    booking: Booking, *, participants: Iterable[Contact] | None = None, notes: Iterable[Problem] | None = None
+    booking: Booking,
+    *,
+    participants: Iterable[Contact] | None = None,
+    notes: Iterable[Problem] | None = None,
+    preference_used: int | None = None,
 ) -> BookingOut:
     """``booking`` with its slot, room, establishment, resident and lead contact loaded; its participants are
     given, or prefetched (``participant_links__contact``)."""
@@ -169,4 +179,8 @@ def booking_out(
     }
     if notes is None:
         return BookingOut(**fields)
-    return BookingDecidedOut(**fields, notes=[ProblemOut.model_validate(note.as_json()) for note in notes])
+    return BookingDecidedOut(
+        **fields,
+        notes=[ProblemOut.model_validate(note.as_json()) for note in notes],
+        preference_used=preference_used,
+    )

@@ -17,7 +17,7 @@ from kinship.establishments.models import Establishment
 from kinship.people.models import Contact, Resident
 
 from .access import BOOKING_DECIDERS, BOOKING_READERS, StaffSession, declare, staff_establishment
-from .common import MAX_ROWS, REFUSALS, window, with_people
+from .common import MAX_ROWS, REFUSALS, alternatives_of, window, with_people
 from .errors import ApiProblem
 from .schemas import (
     BookingDecidedOut,
@@ -81,6 +81,7 @@ def request_call(request: HttpRequest, establishment: str, data: StaffRequestIn)
         if hold is None:
             raise ApiProblem(404, "not_found.hold", "There is no such hold on this time.", field="hold_id")
     participants = [contacts[pk] for pk in data.participant_ids]
+    alternatives = alternatives_of(place.pk, data.alternative_slot_ids)
     result = booking_request(
         slot=slot,
         resident=resident,
@@ -91,9 +92,15 @@ def request_call(request: HttpRequest, establishment: str, data: StaffRequestIn)
         actor=request.auth,  # type: ignore[attr-defined]
         hold=hold,
         use_extra_grant=data.use_extra_grant,
+        alternatives=alternatives,
     )
     notes = [Problem.from_reason(reason) for reason in result.decision.reasons]
-    return Status(201, booking_out(result.booking, participants=participants, notes=notes))
+    return Status(
+        201,
+        booking_out(
+            result.booking, participants=participants, notes=notes, preference_used=result.preference
+        ),
+    )
 
 
 @router.get(

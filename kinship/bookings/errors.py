@@ -27,6 +27,16 @@ MESSAGES: dict[str, str] = {
     ),
     "contact.not_linked": "{name} is not linked to this person in custody.",
     "contact.booking_banned": "{name} cannot book calls until {until}.",
+    "preferences.too_many": "Choose no more than {most} other times.",
+    "preferences.repeated": "Your {which} choice is the same time as an earlier choice. Choose a different time.",
+    "preferences.other_establishment": "Your {which} choice is at a different establishment.",
+    "preferences.channel": "Calls at your {which} choice of time cannot be requested this way.",
+    "preferences.started": "Your {which} choice of time has already started. Choose a later time.",
+    "preferences.unavailable": "One of your other choices of time is no longer available. Choose your times again.",
+    "preferences.not_an_alternative": "This time is not one of the other times the request named.",
+    "preferences.grant_month": (
+        "This call uses an extra call grant for its month; it cannot be moved to a time in another month."
+    ),
     "participants.repeated": "Each person can only be added to a call once.",
     "resident.released": "This person is no longer in custody here.",
     "resident.already_booked": "This person already has a call at this time.",

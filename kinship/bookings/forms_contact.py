@@ -27,7 +27,8 @@ class PersonForm(forms.Form):
 
 
 class SlotForm(forms.Form):
-    """A time; the page lists them grouped by day, so the template renders the radios itself."""
+    """A time, and optionally a second and third choice (issue 4: up to three preferences). The page lists the
+    times grouped by day, so the template renders the radios and the selects itself."""
 
     slot = forms.ChoiceField(
         label="Choose a time",
@@ -37,10 +38,38 @@ class SlotForm(forms.Form):
             "invalid_choice": "That time is no longer available. Select another time",
         },
     )
+    second = forms.ChoiceField(
+        label="Second choice (optional)",
+        required=False,
+        error_messages={"invalid_choice": "Your second choice is no longer available. Select another time"},
+    )
+    third = forms.ChoiceField(
+        label="Third choice (optional)",
+        required=False,
+        error_messages={"invalid_choice": "Your third choice is no longer available. Select another time"},
+    )
 
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["slot"].choices = choices  # type: ignore[attr-defined]
+        self.fields["second"].choices = [("", "No second choice"), *choices]  # type: ignore[attr-defined]
+        self.fields["third"].choices = [("", "No third choice"), *choices]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, second, third = data.get("slot"), data.get("second"), data.get("third")
+        if second and second == first:
+            self.add_error("second", "Your second choice must be a different time from your first choice")
+        if third and not second and "second" not in self.errors:
+            self.add_error("third", "Select a second choice before a third choice, or leave the third empty")
+        elif third and third in {first, second}:
+            self.add_error("third", "Your third choice must be a different time from your other choices")
+        return data
+
+    @property
+    def alternatives(self) -> list[str]:
+        """The second and third choices given, in order (after ``is_valid``)."""
+        return [value for value in (self.cleaned_data.get("second"), self.cleaned_data.get("third")) if value]
 
 
 class ParticipantsForm(forms.Form):

@@ -97,6 +97,7 @@ class LedgerReason(models.TextChoices):
     CANCELLED_BY_ESTABLISHMENT = "cancelled_by_establishment", _("Cancelled by the establishment")
     TECHNICAL_FAILURE = "technical_failure", _("Technical failure")
     ENDED_EARLY_NO_FAULT = "ended_early_no_fault", _("Ended early by staff, nobody's fault")
+    MOVED_TO_PREFERENCE = "moved_to_preference", _("Request moved to another of its chosen times")
 
 
 class ExtraCallReason(models.TextChoices):
@@ -462,3 +463,27 @@ class BookingReview(BaseModel):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+
+class BookingPreference(BaseModel):
+    """A requester's second or third choice of time (``rank`` 2 or 3); the first choice is the booking's slot.
+
+    Alternatives are not held and take no place: ``booking_request`` books one only when the first choice is
+    full, and staff may approve a request into one. When one was used, the booking's slot is its slot."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="preferences")
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="preferences")
+    rank = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["booking", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "rank"], name="booking_preference_unique_rank"),
+            models.UniqueConstraint(fields=["booking", "slot"], name="booking_preference_unique_slot"),
+            models.CheckConstraint(
+                condition=models.Q(rank__gte=2, rank__lte=3), name="booking_preference_rank_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Choice {self.rank} of {self.booking}: {self.slot}"

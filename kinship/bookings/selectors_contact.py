@@ -117,6 +117,12 @@ def slot_for(*, establishment: Establishment, slot_id: UUID | str) -> Slot | Non
     return Slot.objects.filter(establishment=establishment, pk=slot_id).select_related("room").first()
 
 
+def preference_used(*, booking: Booking) -> int:
+    """Which of the requester's choices ``booking`` is in: 1 the first, 2 or 3 an alternative it fell back to."""
+    rank = booking.preferences.filter(slot_id=booking.slot_id).values_list("rank", flat=True).first()
+    return rank or 1
+
+
 def hold_for(*, hold_id: UUID | str | None) -> SlotHold | None:
     return SlotHold.objects.filter(pk=hold_id).select_related("slot__room").first() if hold_id else None
 

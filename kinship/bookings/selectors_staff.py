@@ -33,6 +33,7 @@ from .models import (
     AllowanceEntry,
     Booking,
     BookingParticipant,
+    BookingPreference,
     BookingReview,
     BookingStatus,
     ClosedDate,
@@ -295,6 +296,11 @@ def booking_for_staff(establishment: Establishment) -> QuerySet[Booking]:
             Prefetch("participant_links", queryset=BookingParticipant.objects.select_related("contact"))
         )
     )
+
+
+def preferences_of(booking: Booking) -> QuerySet[BookingPreference]:
+    """A request's second and third choices of time, in order, with their rooms."""
+    return BookingPreference.objects.filter(booking=booking).select_related("slot__room").order_by("rank")
 
 
 def request_file(booking: Booking, *, now: datetime) -> RequestFile:

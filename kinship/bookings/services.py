@@ -41,6 +41,7 @@ from .models import (
     AllowanceEntry,
     Booking,
     BookingParticipant,
+    BookingPreference,
     BookingReview,
     BookingStatus,
     CallKind,
@@ -73,6 +74,8 @@ class BookingResult:
 
     booking: Booking
     decision: policy.Decision
+    #: Which of the requester's choices was booked: 1 the first (``slot``), 2 or 3 an alternative.
+    preference: int = 1
 
 
 def _now(now: datetime | None) -> datetime:
@@ -626,35 +629,72 @@ def _request_problems(
     return problems, decision, usage
 
 
-def booking_request(
+#: The most alternatives a request may name besides its first choice (issue 4: up to three preferences).
+MAX_ALTERNATIVES = 2
+
+_ORDINALS = {1: "first", 2: "second", 3: "third"}
+
+
+def alternative_problems(
+    *, slot: Slot, alternatives: Sequence[Slot], channel: str, now: datetime
+) -> list[Problem]:
+    """What is wrong with a request's second and third choices themselves: too many, repeated (or the first
+    choice again), at another establishment, not open to this way of requesting, or already started. Whether
+    one has a place, and the policy, are judged only if it is used."""
+    problems: list[Problem] = []
+    if len(alternatives) > MAX_ALTERNATIVES:
+        problems.append(Problem.booking("preferences.too_many", field="alternatives", most=MAX_ALTERNATIVES))
+    seen = {slot.pk}
+    for rank, alternative in enumerate(alternatives[:MAX_ALTERNATIVES], start=2):
+        which = _ORDINALS[rank]
+        if alternative.pk in seen:
+            problems.append(Problem.booking("preferences.repeated", field="alternatives", which=which))
+            continue
+        seen.add(alternative.pk)
+        if alternative.establishment_id != slot.establishment_id:
+            problems.append(
+                Problem.booking("preferences.other_establishment", field="alternatives", which=which)
+            )
+        if not alternative.open_to(channel):
+            problems.append(
+                Problem.booking("preferences.channel", rule_id="PF 4.6", field="alternatives", which=which)
+            )
+        if alternative.starts_at <= now:
+            problems.append(Problem.booking("preferences.started", field="alternatives", which=which))
+    return problems
+
+
+def _ranked(problems: Sequence[Problem], rank: int) -> list[Problem]:
+    """``problems`` of the ``rank``-th choice, saying which choice each is about."""
+    which = _ORDINALS[rank].capitalize()
+    return [
+        Problem(
+            rule_id=problem.rule_id,
+            code=problem.code,
+            text=f"{which} choice: {problem.text}",
+            field=problem.field,
+        )
+        for problem in problems
+    ]
+
+
+def _request_attempt(
     *,
     slot: Slot,
     resident: Resident,
     lead_contact: Contact,
-    participants: Sequence[Contact] = (),
-    kind: str = CallKind.SOCIAL,
+    participants: Sequence[Contact],
+    kind: str,
     channel: str,
-    actor: User | None = None,
-    hold: SlotHold | None = None,
-    use_extra_grant: bool = False,
-    now: datetime | None = None,
+    actor: User | None,
+    hold: SlotHold | None,
+    use_extra_grant: bool,
+    now: datetime,
+    alternatives: Sequence[Slot],
+    first_choice: Slot,
 ) -> BookingResult:
-    """Request a call in ``slot`` for ``resident`` with ``lead_contact`` (the main caller) and ``participants``.
-
-    Refuses with every reason at once (``BookingRefused``): the policy engine's (access, participants,
-    allowance, requester, staffing, notice, room, support, slot length) and booking's own (slot full, hold
-    someone else's, slot not open to this channel or kept for legal calls). Otherwise the booking is made,
-    the allowance debited (PF 4.1) or a grant used (PF 4.3), the hold converted, and the booking approved at
-    once when the establishment auto-approves.
-
-    A legal call in immigration detention (DSO 9) books ahead of other people's holds, uses no allowance and
-    is allowed while the detainee is suspended (DSO 18, the engine's decision).
-
-    The places left are counted first, under the slot lock alone: a full slot is refused whatever else is true,
-    so its reasons are gathered after letting go of the lock (``_SlotFull``) and only a request that could
-    succeed locks the person and is decided under both locks.
-    """
-    now = _now(now)
+    """One try at booking ``slot``: the locking and deciding ``booking_request`` describes. Raises
+    ``BookingRefused`` with every reason when ``slot`` cannot be booked."""
     contacts = [lead_contact, *participants]
     hold_refused = False
     try:
@@ -685,6 +725,8 @@ def booking_request(
                 decision=decision,
                 usage=usage,
                 now=now,
+                alternatives=alternatives,
+                first_choice=first_choice,
             )
     except _SlotFull as full:
         locked = _locked(slot, Resident.objects.get(pk=resident.pk))
@@ -703,6 +745,75 @@ def booking_request(
     return BookingResult(booking=booking, decision=decision)
 
 
+def booking_request(
+    *,
+    slot: Slot,
+    resident: Resident,
+    lead_contact: Contact,
+    participants: Sequence[Contact] = (),
+    kind: str = CallKind.SOCIAL,
+    channel: str,
+    actor: User | None = None,
+    hold: SlotHold | None = None,
+    use_extra_grant: bool = False,
+    alternatives: Sequence[Slot] = (),
+    now: datetime | None = None,
+) -> BookingResult:
+    """Request a call in ``slot`` for ``resident`` with ``lead_contact`` (the main caller) and ``participants``.
+
+    Refuses with every reason at once (``BookingRefused``): the policy engine's (access, participants,
+    allowance, requester, staffing, notice, room, support, slot length) and booking's own (slot full, hold
+    someone else's, slot not open to this channel or kept for legal calls). Otherwise the booking is made,
+    the allowance debited (PF 4.1) or a grant used (PF 4.3), the hold converted, and the booking approved at
+    once when the establishment auto-approves.
+
+    ``alternatives`` are up to two more times, in order of preference (``alternative_problems`` judges them
+    first). They are recorded with the booking (``BookingPreference``), not held. When the first choice is
+    full and that is the only reason it is refused, each alternative is tried in turn, under the same locks
+    in the same order, and the first that can be booked is; when none can, the refusal lists every choice's
+    reasons, each saying which choice it is about. ``BookingResult.preference`` says which was booked.
+
+    A legal call in immigration detention (DSO 9) books ahead of other people's holds, uses no allowance and
+    is allowed while the detainee is suspended (DSO 18, the engine's decision).
+
+    The places left are counted first, under the slot lock alone: a full slot is refused whatever else is true,
+    so its reasons are gathered after letting go of the lock (``_SlotFull``) and only a request that could
+    succeed locks the person and is decided under both locks.
+    """
+    now = _now(now)
+    alternatives = list(alternatives)
+    if alternatives:
+        problems = alternative_problems(slot=slot, alternatives=alternatives, channel=channel, now=now)
+        if problems:
+            raise BookingRefused(problems)
+    common: dict[str, Any] = {
+        "resident": resident,
+        "lead_contact": lead_contact,
+        "participants": participants,
+        "kind": kind,
+        "channel": channel,
+        "actor": actor,
+        "use_extra_grant": use_extra_grant,
+        "now": now,
+        "alternatives": alternatives,
+        "first_choice": slot,
+    }
+    try:
+        return _request_attempt(slot=slot, hold=hold, **common)
+    except BookingRefused as refused:
+        if not alternatives or refused.codes != {"slot.full"}:
+            raise
+        reasons = _ranked(refused.problems, 1)
+    for rank, alternative in enumerate(alternatives, start=2):
+        try:
+            result = _request_attempt(slot=alternative, hold=None, **common)
+        except BookingRefused as refused:
+            reasons += _ranked(refused.problems, rank)
+        else:
+            return BookingResult(booking=result.booking, decision=result.decision, preference=rank)
+    raise BookingRefused(reasons)
+
+
 def _request_write(
     locked: _Locked,
     request: _Request,
@@ -714,8 +825,11 @@ def _request_write(
     decision: policy.Decision,
     usage: policy.AllowanceUsage,
     now: datetime,
+    alternatives: Sequence[Slot] = (),
+    first_choice: Slot | None = None,
 ) -> Booking:
-    """Make the booking ``booking_request`` decided on, with both locks held."""
+    """Make the booking ``booking_request`` decided on, with both locks held, recording the requester's
+    alternatives (ranks 2 and 3) in their order."""
     establishment, slot, funding, month = locked.establishment, locked.slot, request.funding, request.month
     booking_id = uuid.uuid4()
     if funding == Funding.ALLOWANCE:
@@ -745,6 +859,13 @@ def _request_write(
     BookingParticipant.objects.bulk_create(
         BookingParticipant(booking=booking, contact=contact) for contact in participants
     )
+    BookingPreference.objects.bulk_create(
+        BookingPreference(booking=booking, slot=alternative, rank=rank)
+        for rank, alternative in enumerate(alternatives, start=2)
+    )
+    preference = next(
+        (rank for rank, alternative in enumerate(alternatives, start=2) if alternative.pk == slot.pk), 1
+    )
     if funding == Funding.ALLOWANCE:
         AllowanceEntry.objects.create(
             resident=locked.resident,
@@ -770,7 +891,18 @@ def _request_write(
         actor=actor,
         subject=booking,
         establishment_code=establishment.code,
-        after=_snapshot(booking),
+        after={
+            **_snapshot(booking),
+            **(
+                {
+                    "preference_used": preference,
+                    "first_choice": str(first_choice.pk if first_choice is not None else slot.pk),
+                    "alternatives": [str(alternative.pk) for alternative in alternatives],
+                }
+                if alternatives
+                else {}
+            ),
+        },
         policy_ids=decision.rule_ids,
         occurred_at=now,
     )
@@ -846,6 +978,140 @@ def booking_approve(*, booking: Booking, actor: User, now: datetime | None = Non
         )
         booking_notify(booking=current, event=NotificationEvent.APPROVED)
     return BookingResult(booking=current, decision=decision)
+
+
+def booking_move_to_preference(
+    *, booking: Booking, slot: Slot, actor: User, now: datetime | None = None
+) -> BookingResult:
+    """Staff approve a request into one of its alternatives (``slot``, rank 2 or 3) instead of its first choice,
+    which may now be full or closed.
+
+    Locks the new slot, then the person, then the booking (ADR 0006's order; the old slot is not locked:
+    leaving it only frees a place), and decides the request again for the new time, as ``booking_approve``
+    does (its notice was given when it was made, so short notice is not asked again). The allowance debit
+    moves with it as ledger entries, never an edit (PF 4.1): when the month or the minutes differ, what it
+    held is credited back and the new slot's minutes debited in the new slot's month. Audited and notified
+    as an approval."""
+    now = _now(now)
+    with transaction.atomic():
+        locked = _lock(slot.pk, booking.resident_id)
+        current = Booking.objects.select_for_update().select_related("lead_contact").get(pk=booking.pk)
+        current.resident = locked.resident
+        new_slot, establishment, resident = locked.slot, locked.establishment, locked.resident
+        old_slot = Slot.objects.get(pk=current.slot_id)
+        if current.status != BookingStatus.REQUESTED:
+            raise BookingRefused([Problem.booking("booking.not_requested")])
+        preference = BookingPreference.objects.filter(booking=current, slot=new_slot).first()
+        if preference is None or new_slot.pk == current.slot_id:
+            raise BookingRefused([Problem.booking("preferences.not_an_alternative")])
+        problems: list[Problem] = []
+        if new_slot.starts_at <= now:
+            problems.append(Problem.booking("slot.started"))
+        if not new_slot.open_to(current.requested_by):
+            problems.append(Problem.booking("slot.channel", rule_id="PF 4.6"))
+        if new_slot.legal_reserved and current.kind != CallKind.LEGAL:
+            problems.append(Problem.booking("slot.legal_reserved", rule_id="DSO 9"))
+        if resident.released_at is not None and resident.released_at <= now:
+            problems.append(Problem.booking("resident.released"))
+        if (
+            Booking.objects.filter(
+                resident=resident,
+                status__in=ACTIVE_STATUSES,
+                slot__starts_at__lt=new_slot.ends_at,
+                slot__ends_at__gt=new_slot.starts_at,
+            )
+            .exclude(pk=current.pk)
+            .exists()
+        ):
+            problems.append(Problem.booking("resident.already_booked"))
+        use = booking_facts.slot_use(new_slot, now=now)
+        if use.left < 1:
+            problems.append(Problem.booking("slot.full", rule_id="PF 4.2"))
+        old_month = booking_facts.month_key(old_slot.starts_at, establishment)
+        month = booking_facts.month_key(new_slot.starts_at, establishment)
+        if current.funding == Funding.EXTRA_GRANT and month != old_month:
+            problems.append(Problem.booking("preferences.grant_month", rule_id="PF 4.3"))
+        contacts = [
+            current.lead_contact,
+            *[link.contact for link in current.participant_links.select_related("contact")],
+        ]
+        decision = _evaluate(
+            locked=locked,
+            contacts=contacts,
+            kind=current.kind,
+            channel=current.requested_by,
+            funding=current.funding,
+            now=now,
+            use=use,
+            month=month,
+            ignore_booking=current,
+        )
+        decision = policy.Decision.from_reasons(
+            reason for reason in decision.reasons if reason.code != "booking.short_notice"
+        )
+        problems += problems_from(decision)
+        if problems:
+            raise BookingRefused(problems)
+        before = _snapshot(current)
+        moved_minutes = 0
+        if current.funding == Funding.ALLOWANCE:
+            held = AllowanceEntry.objects.filter(booking=current).aggregate(net=Sum("minutes"))["net"] or 0
+            if month != old_month or -held != new_slot.minutes:
+                pattern = establishment.policy_settings().allowance_pattern
+                assert pattern is not None  # the engine refuses an allowance booking without a pattern
+                usage = booking_facts.allowance_usage(resident, month)
+                usage = policy.AllowanceUsage(
+                    charges=tuple(item for item in usage.charges if item.booking_id != str(current.pk))
+                )
+                try:
+                    policy.charge(pattern, usage, str(current.pk), new_slot.minutes)
+                except policy.PolicyRefusal as refusal:
+                    raise BookingRefused(problems_from(refusal.decision)) from refusal
+                if held < 0:
+                    AllowanceEntry.objects.create(
+                        resident=resident,
+                        month=old_month,
+                        minutes=-held,
+                        reason=LedgerReason.MOVED_TO_PREFERENCE,
+                        booking=current,
+                        created_by=actor,
+                    )
+                AllowanceEntry.objects.create(
+                    resident=resident,
+                    month=month,
+                    minutes=-new_slot.minutes,
+                    reason=LedgerReason.BOOKING,
+                    booking=current,
+                    created_by=actor,
+                )
+                moved_minutes = new_slot.minutes
+        current.slot = new_slot
+        current.status = BookingStatus.APPROVED
+        current.decided_at = now
+        current.decided_by = actor
+        current.policy_reasons = _reasons_json(decision)
+        current.save(
+            update_fields=["slot", "status", "decided_at", "decided_by", "policy_reasons", "updated_at"]
+        )
+        audit_record(
+            action="booking_approved_into_preference",
+            actor=actor,
+            subject=current,
+            establishment_code=establishment.code,
+            before=before,
+            after={
+                **_snapshot(current),
+                "preference_used": preference.rank,
+                "moved_from_slot": str(old_slot.pk),
+                "allowance_moved": {"from": old_month, "to": month, "minutes": moved_minutes}
+                if moved_minutes
+                else None,
+            },
+            policy_ids=decision.rule_ids | ({"PF 4.1"} if moved_minutes else set()),
+            occurred_at=now,
+        )
+        booking_notify(booking=current, event=NotificationEvent.APPROVED)
+    return BookingResult(booking=current, decision=decision, preference=preference.rank)
 
 
 def _credit(*, booking: Booking, reason: LedgerReason, actor: User | None) -> int:

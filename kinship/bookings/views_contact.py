@@ -66,6 +66,7 @@ def _release_hold(state: dict[str, Any]) -> None:
         services.slot_hold_release(hold=hold)
     state.pop("hold", None)
     state.pop("slot", None)
+    state.pop("alternatives", None)
 
 
 def _link(contact: Contact, state: dict[str, Any]) -> ContactLink | None:
@@ -170,13 +171,16 @@ def request_time(request: HttpRequest) -> HttpResponse:
         establishment,
     )
     tz = timezone_of(establishment)
-    initial = {"slot": state.get("slot")} if state.get("slot") else None
+    chosen = [state.get("slot"), *state.get("alternatives", [])]
+    initial = dict(zip(("slot", "second", "third"), chosen, strict=False)) if state.get("slot") else None
     form = SlotForm(
         request.POST if request.method == "POST" else None, choices=_slot_choices(days, tz), initial=initial
     )
     if request.method == "POST" and form.is_valid():
         slot_id = form.cleaned_data["slot"]
         if live_hold is not None and str(live_hold.slot_id) == slot_id:
+            state["alternatives"] = form.alternatives
+            _save_state(request, state)
             return redirect("bookings-contact:request-participants")
         slot = selectors.slot_for(establishment=establishment, slot_id=slot_id)
         assert slot is not None  # it was one of the choices
@@ -188,12 +192,13 @@ def request_time(request: HttpRequest) -> HttpResponse:
                 form.add_error("slot", problem.message)
             _save_state(request, state)
         else:
-            state.update({"slot": str(slot.pk), "hold": str(new_hold.pk)})
+            state.update({"slot": str(slot.pk), "hold": str(new_hold.pk), "alternatives": form.alternatives})
             _save_state(request, state)
             return redirect("bookings-contact:request-participants")
     radios = _radios(form, days, tz)
     context = {
         "form": form,
+        "preference_fields": [form["second"], form["third"]],
         "link": link,
         "days": radios,
         "hold": live_hold,
@@ -297,7 +302,8 @@ def request_check(request: HttpRequest) -> HttpResponse:
     }
     participants = [others[pk] for pk in state.get("participants", []) if pk in others]
     now = timezone.now()
-    problems = selectors.request_problems(
+    alternatives, problems = _alternatives(slot, state, now)
+    first_choice = selectors.request_problems(
         slot=slot,
         resident=resident,
         lead_contact=contact,
@@ -307,6 +313,10 @@ def request_check(request: HttpRequest) -> HttpResponse:
         actor_id=_user(request).pk,
         now=now,
     )
+    # A first choice that is full (its hold lapsed or not) leaves the alternatives to try: the request may be
+    # sent, and the service books the first of them with a place (or refuses, listing every choice's reasons).
+    first_full = bool(alternatives) and _only_full(first_choice)
+    problems += [] if first_full else first_choice
     if request.method == "POST" and not problems:
         try:
             result = services.booking_request(
@@ -317,6 +327,7 @@ def request_check(request: HttpRequest) -> HttpResponse:
                 channel=CHANNEL,
                 actor=_user(request),
                 hold=hold,
+                alternatives=alternatives,
                 now=now,
             )
         except BookingRefused as refused:
@@ -329,20 +340,49 @@ def request_check(request: HttpRequest) -> HttpResponse:
         "resident": resident,
         "establishment": resident.establishment,
         "slot": slot,
+        "alternatives": alternatives,
         "participants": participants,
         "hold": hold if selectors.hold_is_live(hold, now) else None,
         "hold_expired": any(problem.code == "hold.expired" for problem in problems),
         "problems": _problem_items(problems),
+        "first_full": first_full and not problems,
         "tz": resident.establishment.timezone,
     }
     return render(request, "bookings/contact/request_check.html", context)
+
+
+def _only_full(problems: list[Problem]) -> bool:
+    codes = {problem.code for problem in problems}
+    return "slot.full" in codes and codes <= {"slot.full", "hold.expired"}
+
+
+def _alternatives(slot: Slot, state: dict[str, Any], now: datetime) -> tuple[list[Slot], list[Problem]]:
+    """The second and third choices kept in the session, and what is wrong with them (one gone from the
+    schedule, or refused by ``services.alternative_problems``), so the check lists it before sending."""
+    found = [
+        selectors.slot_for(establishment=slot.establishment, slot_id=slot_id)
+        for slot_id in state.get("alternatives", [])
+    ]
+    alternatives = [alternative for alternative in found if alternative is not None]
+    problems = (
+        [Problem.booking("preferences.unavailable", field="slot")] if len(alternatives) < len(found) else []
+    )
+    if alternatives:
+        problems += services.alternative_problems(
+            slot=slot, alternatives=alternatives, channel=CHANNEL, now=now
+        )
+    return alternatives, problems
 
 
 @contact_required(terms=True)
 @require_GET
 def request_sent(request: HttpRequest, reference: str) -> HttpResponse:
     booking = _booking(request, reference)
-    return render(request, "bookings/contact/request_sent.html", _booking_context(booking))
+    return render(
+        request,
+        "bookings/contact/request_sent.html",
+        _booking_context(booking, preference=selectors.preference_used(booking=booking)),
+    )
 
 
 # --- The contact's calls

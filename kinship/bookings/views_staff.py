@@ -374,6 +374,27 @@ def request_decide(request: HttpRequest, establishment: Establishment, booking_i
     booking = get_object_or_404(selectors.booking_for_staff(establishment), pk=booking_id)
     approve_form = forms.Form(request.POST if request.POST.get("action") == "approve" else None)
     reject_form = RejectForm(request.POST if request.POST.get("action") == "reject" else None)
+    preferences = list(selectors.preferences_of(booking))
+    move_form = forms.Form(request.POST if request.POST.get("action") == "move" else None)
+    if move_form.is_bound and move_form.is_valid():
+        preference = next(
+            (item for item in preferences if str(item.slot_id) == request.POST.get("slot")), None
+        )
+        if preference is None:
+            move_form.add_error(None, Problem.booking("preferences.not_an_alternative").message)
+        else:
+            try:
+                services.booking_move_to_preference(
+                    booking=booking, slot=preference.slot, actor=_user(request)
+                )
+            except BookingRefused as refusal:
+                add_refusal(move_form, refusal)
+            else:
+                which = "second" if preference.rank == 2 else "third"
+                messages.success(
+                    request, f"Call {booking.reference} is approved for its {which} choice of time"
+                )
+                return redirect("bookings-staff:requests", establishment=establishment.code)
     if approve_form.is_bound and approve_form.is_valid():
         try:
             services.booking_approve(booking=booking, actor=_user(request))
@@ -403,7 +424,9 @@ def request_decide(request: HttpRequest, establishment: Establishment, booking_i
             request,
             establishment,
             file=selectors.request_file(booking, now=_now()),
+            preferences=[item for item in preferences if item.slot_id != booking.slot_id],
             approve_form=approve_form,
+            move_form=move_form,
             reject_form=reject_form,
             form=approve_form if approve_form.is_bound else reject_form,
         ),

@@ -161,3 +161,50 @@ def test_unsafe_requests_need_the_csrf_token(party: Party, signed_in: Callable[.
         headers={"X-CSRFToken": _mask_cipher_secret(secret)},
     )
     assert accepted.status_code == 201, accepted.json()
+
+
+def test_alternatives_are_booked_when_the_first_choice_is_full(contact_client: Client, party: Party) -> None:
+    party.slot.capacity = 0
+    party.slot.save()
+    second = future_slot(party.establishment, days=4)
+    third = future_slot(party.establishment, days=5)
+    answer = book(contact_client, party, alternative_slot_ids=[str(second.pk), str(third.pk)])
+    assert answer.status_code == 201
+    body = answer.json()
+    assert body["slot"]["id"] == str(second.pk)
+    assert body["preference_used"] == 2
+    booking = Booking.objects.get(reference=body["reference"])
+    assert list(booking.preferences.values_list("rank", flat=True)) == [2, 3]
+
+
+def test_the_first_choice_is_booked_when_it_has_a_place(contact_client: Client, party: Party) -> None:
+    second = future_slot(party.establishment, days=4)
+    answer = book(contact_client, party, alternative_slot_ids=[str(second.pk)])
+    assert answer.status_code == 201
+    assert answer.json()["slot"]["id"] == str(party.slot.pk)
+    assert answer.json()["preference_used"] == 1
+
+
+def test_bad_alternatives_are_422_with_problems(contact_client: Client, party: Party) -> None:
+    slots = [future_slot(party.establishment, days=day) for day in (4, 5, 6)]
+    too_many = book(contact_client, party, alternative_slot_ids=[str(slot.pk) for slot in slots])
+    assert too_many.status_code == 422
+    assert too_many.json()["problems"][0]["field"] == "data.alternative_slot_ids"
+    repeated = book(contact_client, party, alternative_slot_ids=[str(party.slot.pk)])
+    assert repeated.status_code == 422
+    assert [problem["code"] for problem in repeated.json()["problems"]] == ["preferences.repeated"]
+    elsewhere = future_slot(EstablishmentFactory(), days=4)
+    unknown = book(contact_client, party, alternative_slot_ids=[str(elsewhere.pk)])
+    assert unknown.status_code == 422
+    assert unknown.json()["problems"][0]["code"] == "preferences.unknown"
+    assert not Booking.objects.exists()
+
+
+def test_every_choice_full_is_a_conflict_listing_each(contact_client: Client, party: Party) -> None:
+    party.slot.capacity = 0
+    party.slot.save()
+    second = future_slot(party.establishment, days=4, capacity=0)
+    answer = book(contact_client, party, alternative_slot_ids=[str(second.pk)])
+    assert answer.status_code == 409
+    messages = [problem["message"] for problem in answer.json()["problems"]]
+    assert [message.split(":")[1].strip() for message in messages] == ["First choice", "Second choice"]

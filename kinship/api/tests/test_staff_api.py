@@ -13,6 +13,8 @@ from kinship.bookings.tests.conftest import Party
 from kinship.core.roles import Role
 from kinship.factories import EstablishmentFactory, StaffFactory, staff_with
 
+from .conftest import future_slot
+
 pytestmark = pytest.mark.django_db
 
 
@@ -140,3 +142,13 @@ def test_unknown_references_and_other_establishments_bookings(
         clerk_client, party, participant_ids=["00000000-0000-0000-0000-000000000001"]
     )
     assert unknown_contact.status_code == 404
+
+
+def test_staff_book_falls_back_to_an_alternative(clerk_client: Client, party: Party) -> None:
+    party.slot.capacity = 0
+    party.slot.save()
+    second = future_slot(party.establishment, days=4)
+    created = staff_book(clerk_client, party, alternative_slot_ids=[str(second.pk)])
+    assert created.status_code == 201, created.json()
+    assert created.json()["slot"]["id"] == str(second.pk)
+    assert created.json()["preference_used"] == 2

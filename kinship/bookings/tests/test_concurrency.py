@@ -139,3 +139,35 @@ def test_many_residents_and_one_allowance_at_once() -> None:
         "refused:slot.full": THREADS // 2 - 2,
         "refused:allowance.no_calls_left": THREADS // 2 - 1,
     }
+
+
+def test_falling_back_to_other_choices_never_overbooks_them() -> None:
+    """Twenty people, each asking for the same first, second and third choice, two places in each: exactly six
+    are booked, two in each time, and everyone else is refused with every choice full."""
+    establishment: Establishment = EstablishmentFactory()
+    choices: list[Slot] = [
+        SlotFactory(establishment=establishment, capacity=2, starts_at=NOW + timedelta(days=2 + day))
+        for day in range(3)
+    ]
+    first, second, third = choices
+    attempts: list[Callable[[], object]] = []
+    for _ in range(THREADS):
+        resident = eligible_resident(establishment)
+        contact = approved_contact(resident)
+        attempts.append(
+            lambda resident=resident, contact=contact: booking_request(
+                slot=first,
+                resident=resident,
+                lead_contact=contact,
+                channel=RequestChannel.CONTACT,
+                alternatives=[second, third],
+                now=NOW,
+            )
+        )
+
+    outcomes, seconds = run_at_once(attempts)
+    print(f"\n{THREADS} threads, three choices of capacity 2: {dict(outcomes)} in {seconds:.2f}s")
+
+    assert outcomes == {"booked": 6, "refused:slot.full": THREADS - 6}
+    for slot in (first, second, third):
+        assert Booking.objects.filter(slot=slot, status__in=ACTIVE_STATUSES).count() == 2

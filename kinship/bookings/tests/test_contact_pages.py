@@ -426,3 +426,114 @@ def test_the_check_matches_the_service_on_capacity_allowance_and_bans(family: Fa
         "contact.booking_banned",
         "participants.repeated",
     } <= codes
+
+
+# --- Up to three preferences
+# ---------------------------------------------------------------------------------------
+
+
+def _alternative_slots(family: Family) -> tuple[Slot, Slot]:
+    return (
+        SlotFactory(establishment=family.establishment, starts_at=_slot_start(days=4)),
+        SlotFactory(establishment=family.establishment, starts_at=_slot_start(days=5)),
+    )
+
+
+def _choose_preferences(family: Family, second: Slot, third: Slot | None = None) -> None:
+    client = family.client
+    client.post(_url("request-person"), {"resident": str(family.resident.pk)})
+    answer = client.post(
+        _url("request-time"),
+        {"slot": str(family.slot.pk), "second": str(second.pk), "third": str(third.pk) if third else ""},
+    )
+    assert answer.url == _url("request-participants")
+    client.post(_url("request-participants"), {"participants": []})
+
+
+def test_a_contact_gives_a_second_and_third_choice(family: Family) -> None:
+    second, third = _alternative_slots(family)
+    client = family.client
+    client.post(_url("request-person"), {"resident": str(family.resident.pk)})
+    times = client.get(_url("request-time")).content.decode()
+    assert "Second choice (optional)" in times
+    assert "Only your first choice is kept for you" in times
+    _choose_preferences(family, second, third)
+    assert SlotHold.objects.get().slot == family.slot  # only the first choice is held
+    check = client.get(_url("request-check")).content.decode()
+    assert "Second choice" in check
+    assert "Third choice" in check
+    assert "Not kept for you" in check
+    assert "There is a problem" not in check
+    assert "cannot be requested" not in check
+    sent = client.post(_url("request-check"))
+    booking = Booking.objects.get()
+    assert booking.slot == family.slot
+    assert list(booking.preferences.values_list("slot", "rank")) == [(second.pk, 2), (third.pk, 3)]
+    confirmation = client.get(sent.url).content.decode()
+    assert "was fully booked" not in confirmation
+
+
+def test_a_full_first_choice_books_the_second_and_the_confirmation_says_so(family: Family) -> None:
+    second, third = _alternative_slots(family)
+    _choose_preferences(family, second, third)
+    Slot.objects.filter(pk=family.slot.pk).update(capacity=0)
+    SlotHold.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    check = family.client.get(_url("request-check")).content.decode()
+    assert "Your first choice of time is now fully booked" in check
+    assert "Send request" in check
+    sent = family.client.post(_url("request-check"))
+    booking = Booking.objects.get()
+    assert booking.slot == second
+    assert sent.url == _url("request-sent", booking.reference)
+    confirmation = family.client.get(sent.url).content.decode()
+    assert "so we requested your second choice" in confirmation
+    local = timezone.localtime(second.starts_at, LONDON)
+    assert f"{local:%H:%M}" in confirmation
+
+
+def test_without_alternatives_a_full_first_choice_still_blocks_sending(family: Family) -> None:
+    _choose(family)
+    Slot.objects.filter(pk=family.slot.pk).update(capacity=0)
+    SlotHold.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    check = family.client.get(_url("request-check")).content.decode()
+    assert "Send request" not in check
+    assert "PF 4.2:" in check
+
+
+def test_wrong_preferences_are_errors_and_what_was_entered_is_kept(family: Family) -> None:
+    _second, third = _alternative_slots(family)
+    client = family.client
+    client.post(_url("request-person"), {"resident": str(family.resident.pk)})
+    same = client.post(_url("request-time"), {"slot": str(family.slot.pk), "second": str(family.slot.pk)})
+    assert same.status_code == 200
+    page = same.content.decode()
+    assert "Your second choice must be a different time from your first choice" in page
+    assert 'href="#id_second"' in page
+    assert f'value="{family.slot.pk}" checked' in page
+    assert f'<option value="{family.slot.pk}" selected>' in page
+    gap = client.post(_url("request-time"), {"slot": str(family.slot.pk), "third": str(third.pk)})
+    page = gap.content.decode()
+    assert "Select a second choice before a third choice" in page
+    assert f'<option value="{third.pk}" selected>' in page
+    unknown = client.post(_url("request-time"), {"slot": str(family.slot.pk), "second": "nope"})
+    assert "Your second choice is no longer available" in unknown.content.decode()
+    assert not SlotHold.objects.exists()
+
+
+def test_the_time_page_shows_the_choices_already_made(family: Family) -> None:
+    second, third = _alternative_slots(family)
+    _choose_preferences(family, second, third)
+    page = family.client.get(_url("request-time")).content.decode()
+    assert f'<option value="{second.pk}" selected>' in page
+    assert f'<option value="{third.pk}" selected>' in page
+
+
+def test_an_alternative_that_has_started_is_listed_on_the_check(family: Family) -> None:
+    second, _third = _alternative_slots(family)
+    _choose_preferences(family, second)
+    Slot.objects.filter(pk=second.pk).update(
+        starts_at=timezone.now() - timedelta(hours=1), ends_at=timezone.now()
+    )
+    check = family.client.get(_url("request-check")).content.decode()
+    assert "Your second choice of time has already started" in check
+    assert "Send request" not in check

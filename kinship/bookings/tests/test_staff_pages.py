@@ -547,3 +547,63 @@ def test_the_overview_links_to_the_booking_pages_the_roles_allow(staff_client, p
     assert _url("requests", prison) in text
     assert _url("day", prison) in text
     assert _url("schedule", prison) not in text
+
+
+def test_a_clerk_approves_a_request_into_its_second_choice(staff_client, party: Party, clerk):
+    second: Slot = SlotFactory(
+        establishment=party.establishment,
+        room=party.slot.room,
+        starts_at=party.slot.starts_at + timedelta(days=1),
+    )
+    booking = booking_request(
+        slot=party.slot,
+        resident=party.resident,
+        lead_contact=party.contact,
+        channel=RequestChannel.CONTACT,
+        actor=party.contact.user,
+        alternatives=[second],
+    ).booking
+    client = staff_client(clerk)
+    url = _url("request", party.establishment, booking_id=booking.pk)
+    page = client.get(url).content.decode()
+    assert "Other times the requester would accept" in page
+    assert "Second choice" in page
+    assert f'name="slot" value="{second.pk}"' in page
+
+    stray = SlotFactory(establishment=party.establishment, room=party.slot.room)
+    refused = client.post(url, {"action": "move", "slot": str(stray.pk)})
+    assert refused.status_code == 200
+    assert "This time is not one of the other times the request named." in refused.content.decode()
+
+    response = client.post(url, {"action": "move", "slot": str(second.pk)})
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert (booking.slot_id, booking.status) == (second.pk, BookingStatus.APPROVED)
+
+
+def test_a_refused_move_shows_every_reason_and_changes_nothing(staff_client, party: Party, clerk):
+    second: Slot = SlotFactory(
+        establishment=party.establishment,
+        room=party.slot.room,
+        starts_at=party.slot.starts_at + timedelta(days=1),
+    )
+    booking = booking_request(
+        slot=party.slot,
+        resident=party.resident,
+        lead_contact=party.contact,
+        channel=RequestChannel.CONTACT,
+        actor=party.contact.user,
+        alternatives=[second],
+    ).booking
+    Slot.objects.filter(pk=second.pk).update(capacity=0, legal_reserved=True)
+    response = staff_client(clerk).post(
+        _url("request", party.establishment, booking_id=booking.pk),
+        {"action": "move", "slot": str(second.pk)},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "There is a problem" in page
+    assert "PF 4.2: This time is fully booked." in page
+    assert "DSO 9:" in page
+    booking.refresh_from_db()
+    assert (booking.slot_id, booking.status) == (party.slot.pk, BookingStatus.REQUESTED)
