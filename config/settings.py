@@ -134,6 +134,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
+    # Tests use a file, not SQLite's default in-memory database: with an in-memory database Django shares one
+    # connection between the test and every thread of the live server, and a page that loads two things at once
+    # (the browser tests) then corrupts that connection's transaction state.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-database.sqlite3")}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.environ.get(
     "DATABASE_POOL", ""
 ).strip().lower() in {"1", "true", "yes", "on"}:
