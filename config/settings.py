@@ -137,7 +137,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file, not SQLite's default in-memory database: with an in-memory database Django shares one
     # connection between the test and every thread of the live server, and a page that loads two things at once
     # (the browser tests) then corrupts that connection's transaction state.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-database.sqlite3")}
+    # One file per test run (its processes share the tag through the environment), so two runs in the same
+    # checkout never create and delete each other's database.
+    _test_run = os.environ.setdefault("KINSHIP_TEST_RUN", str(os.getpid()))
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-database-{_test_run}.sqlite3")}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.environ.get(
     "DATABASE_POOL", ""
 ).strip().lower() in {"1", "true", "yes", "on"}:

@@ -11,13 +11,14 @@ authorisations (PF 4.12) come from ``kinship.safeguarding``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from kinship import policy
 from kinship.accounts.models import StaffRole, TermsAcceptance, TermsVersion, User
@@ -142,8 +143,18 @@ def suspension_fact(record: safeguarding.Suspension, tz: ZoneInfo) -> policy.Sus
     return draft
 
 
-def resident_facts(resident: Resident) -> policy.Resident:
-    """The resident with their latest compact (signed or refused), latest assessments, flags and contact lists."""
+def approved_links(resident: Resident) -> list[Mapping[str, Any]]:
+    """The resident's approved contact links, as ``resident_facts`` and ``contact_facts`` read them: pass the
+    same list to both and the links are read once per decision."""
+    rows: Iterable[Mapping[str, Any]] = ContactLink.objects.filter(
+        resident=resident, status=LinkStatus.APPROVED
+    ).values("contact_id", "banned", "child_contact_approved", "created_at", "status_changed_by_id", "source")
+    return list(rows)
+
+
+def resident_facts(resident: Resident, *, links: list[Mapping[str, Any]] | None = None) -> policy.Resident:
+    """The resident with their latest compact (signed or refused), latest assessments, flags and contact lists
+    (``links``: ``approved_links(resident)``, read here when not given)."""
     latest_compact = (
         CompactRecord.objects.filter(resident=resident)
         .select_related("text")
@@ -162,14 +173,16 @@ def resident_facts(resident: Resident) -> policy.Resident:
             signed=True,
             interpreter_used=latest_compact.interpreter_used,
         )
-    assessments = RiskAssessment.objects.filter(resident=resident).order_by("-assessed_at")
-    eligibility = assessments.filter(kind=RiskAssessmentKind.ELIGIBILITY).first()
-    individual = assessments.filter(kind=RiskAssessmentKind.INDIVIDUAL).first()
-    links = list(
-        ContactLink.objects.filter(resident=resident, status=LinkStatus.APPROVED).values(
-            "contact_id", "banned", "child_contact_approved", "created_at", "status_changed_by_id"
-        )
-    )
+    latest: dict[str, RiskAssessment] = {}
+    # Both kinds in one query, newest first: the first of each kind is its latest.
+    for record in RiskAssessment.objects.filter(
+        resident=resident, kind__in=(RiskAssessmentKind.ELIGIBILITY, RiskAssessmentKind.INDIVIDUAL)
+    ).order_by("-assessed_at"):
+        latest.setdefault(record.kind, record)
+    eligibility = latest.get(RiskAssessmentKind.ELIGIBILITY)
+    individual = latest.get(RiskAssessmentKind.INDIVIDUAL)
+    if links is None:
+        links = approved_links(resident)
     language = resident.language.strip()
     bans = list(safeguarding.ContactBan.objects.filter(resident=resident))
     recorded_ban_contacts = {ban.contact_id for ban in bans}
@@ -259,18 +272,24 @@ def banned_visitors(
 
 
 def contact_facts(
-    contacts: Sequence[Contact], *, resident: Resident, terms_version: str
+    contacts: Sequence[Contact],
+    *,
+    resident: Resident,
+    terms_version: str,
+    links: list[Mapping[str, Any]] | None = None,
 ) -> tuple[policy.Contact, ...]:
     """Contacts in the order given, with the approved list they are on for this resident (PF 4.12), whether
     they are a banned visitor and who authorised the call (PF 4.12), and whether they accepted the current
-    terms (PF 4.15)."""
+    terms (PF 4.15). ``links``: ``approved_links(resident)``, read here when not given."""
     ids = [contact.pk for contact in contacts]
     banned = banned_visitors(ids, resident=resident)
     sources: dict[object, set[str]] = {}
-    for contact_id, source in ContactLink.objects.filter(
-        resident=resident, contact_id__in=ids, status=LinkStatus.APPROVED
-    ).values_list("contact_id", "source"):
-        sources.setdefault(contact_id, set()).add(source)
+    if links is None:
+        links = approved_links(resident)
+    wanted = set(ids)
+    for link in links:
+        if link["contact_id"] in wanted:
+            sources.setdefault(link["contact_id"], set()).add(link["source"])
     accepted = set(
         TermsAcceptance.objects.filter(
             user_id__in=[contact.user_id for contact in contacts if contact.user_id],
@@ -306,26 +325,55 @@ class SlotUse:
         return max(0, self.capacity - self.bookings - self.holds)
 
 
-def live_holds(slot: Slot, now: datetime) -> Q:
-    return Q(slot=slot, released_at__isnull=True, converted_at__isnull=True, expires_at__gt=now)
+def _count(queryset: Any) -> Coalesce:
+    """A correlated COUNT of ``queryset`` (filtered on ``slot=OuterRef("pk")``), 0 when it has no rows."""
+    grouped = queryset.order_by().values("slot_id").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(grouped[:1]), 0)
+
+
+def _use_counts(*, now: datetime, exclude_hold: SlotHold | None, count_holds: bool) -> dict[str, Coalesce]:
+    active = Booking.objects.filter(slot=OuterRef("pk"), status__in=ACTIVE_STATUSES)
+    counts = {"use_bookings": _count(active), "use_e_list": _count(active.filter(resident__e_list=True))}
+    if count_holds:
+        held = SlotHold.objects.filter(
+            slot=OuterRef("pk"), released_at__isnull=True, converted_at__isnull=True, expires_at__gt=now
+        )
+        if exclude_hold is not None:
+            held = held.exclude(pk=exclude_hold.pk)
+        counts["use_holds"] = _count(held)
+    return counts
+
+
+def _use(capacity: int, counts: Mapping[str, int]) -> SlotUse:
+    return SlotUse(
+        capacity=capacity,
+        bookings=counts["use_bookings"],
+        e_list_bookings=counts["use_e_list"],
+        holds=counts.get("use_holds", 0),
+    )
 
 
 def slot_use(
     slot: Slot, *, now: datetime, exclude_hold: SlotHold | None = None, count_holds: bool = True
 ) -> SlotUse:
-    """Call with the slot row locked (``select_for_update``) when the answer decides a write."""
-    counts = Booking.objects.filter(slot=slot, status__in=ACTIVE_STATUSES).aggregate(
-        total=Count("pk"), e_list=Count("pk", filter=Q(resident__e_list=True))
-    )
-    holds = 0
-    if count_holds:
-        held = SlotHold.objects.filter(live_holds(slot, now))
-        if exclude_hold is not None:
-            held = held.exclude(pk=exclude_hold.pk)
-        holds = held.count()
-    return SlotUse(
-        capacity=slot.capacity, bookings=counts["total"], e_list_bookings=counts["e_list"], holds=holds
-    )
+    """Active bookings and live holds of ``slot``, counted in one query. Call with the slot row already locked
+    (``select_for_update``, in an earlier statement) when the answer decides a write: PostgreSQL evaluates a
+    statement's subqueries on the snapshot it took before waiting for a row lock, so counting in the locking
+    statement itself could miss the booking the lock holder just committed."""
+    counts = _use_counts(now=now, exclude_hold=exclude_hold, count_holds=count_holds)
+    row = Slot.objects.filter(pk=slot.pk).values(**counts).get()
+    return _use(slot.capacity, cast(Mapping[str, int], row))
+
+
+def slot_with_use(
+    slot_id: Any, *, now: datetime, exclude_hold: SlotHold | None = None, count_holds: bool = True
+) -> tuple[Slot, SlotUse]:
+    """The slot with its establishment and room, and how full it is, in one query and without a lock: a
+    consistent snapshot, so "full" is a true answer at that moment (a place freed later is for a later
+    request); "not full" must be checked again under the lock before anything is written."""
+    counts = _use_counts(now=now, exclude_hold=exclude_hold, count_holds=count_holds)
+    slot = Slot.objects.select_related("establishment", "room").annotate(**counts).get(pk=slot_id)
+    return slot, _use(slot.capacity, {name: getattr(slot, name) for name in counts})
 
 
 def slot_facts(slot: Slot, use: SlotUse) -> policy.Slot:
