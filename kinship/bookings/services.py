@@ -755,7 +755,80 @@ def _request_attempt(
     return BookingResult(booking=booking, decision=decision)
 
 
+#: Refusals that say only that a time is taken (or held): a state of the timetable, not a judgement about the
+#: people, and most of a rush; they are answered but not written to the audit chain (ADR 0006).
+CAPACITY_CODES = frozenset({"slot.full", "hold.not_yours"})
+
+
+def _audit_refusal(
+    refused: BookingRefused,
+    *,
+    slot: Slot,
+    resident: Resident,
+    lead_contact: Contact,
+    channel: str,
+    actor: Any,
+) -> None:
+    """Every refusal that rests on a rule about the people (a ban, a restriction, the allowance, the terms...)
+    is a decision: it is audited, with its reasons and citations, outside the request's rolled-back
+    transaction (or inside the caller's, so a dry run that rolls back leaves nothing)."""
+    codes = {problem.code for problem in refused.problems}
+    if codes <= CAPACITY_CODES:
+        return
+    audit_record(
+        action="booking_request_refused",
+        actor=actor,
+        subject=resident,
+        establishment_code=slot.establishment.code,
+        after={
+            "slot": str(slot.pk),
+            "starts_at": slot.starts_at,
+            "lead_contact": str(lead_contact.pk),
+            "channel": channel,
+            "reasons": [problem.as_json() for problem in refused.problems],
+        },
+        policy_ids=refused.rule_ids,
+    )
+
+
 def booking_request(
+    *,
+    slot: Slot,
+    resident: Resident,
+    lead_contact: Contact,
+    participants: Sequence[Contact] = (),
+    kind: str = CallKind.SOCIAL,
+    channel: str,
+    actor: User | None = None,
+    hold: SlotHold | None = None,
+    use_extra_grant: bool = False,
+    alternatives: Sequence[Slot] = (),
+    now: datetime | None = None,
+) -> BookingResult:
+    """Request a call; see ``_booking_request``. A refusal that rests on more than the time being taken is
+    audited (``_audit_refusal``) before it is raised."""
+    try:
+        return _booking_request(
+            slot=slot,
+            resident=resident,
+            lead_contact=lead_contact,
+            participants=participants,
+            kind=kind,
+            channel=channel,
+            actor=actor,
+            hold=hold,
+            use_extra_grant=use_extra_grant,
+            alternatives=alternatives,
+            now=now,
+        )
+    except BookingRefused as refused:
+        _audit_refusal(
+            refused, slot=slot, resident=resident, lead_contact=lead_contact, channel=channel, actor=actor
+        )
+        raise
+
+
+def _booking_request(
     *,
     slot: Slot,
     resident: Resident,
