@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 
+from .forms_preferences import PreferencesForm
 from .services_contact import PIN_PATTERN
 
 
@@ -26,9 +27,11 @@ class PersonForm(forms.Form):
         self.fields["resident"].choices = choices  # type: ignore[attr-defined]
 
 
-class SlotForm(forms.Form):
+class SlotForm(PreferencesForm):
     """A time, and optionally a second and third choice (issue 4: up to three preferences). The page lists the
     times grouped by day, so the template renders the radios and the selects itself."""
+
+    field_order = ["slot", "second", "third"]
 
     slot = forms.ChoiceField(
         label="Choose a time",
@@ -38,38 +41,11 @@ class SlotForm(forms.Form):
             "invalid_choice": "That time is no longer available. Select another time",
         },
     )
-    second = forms.ChoiceField(
-        label="Second choice (optional)",
-        required=False,
-        error_messages={"invalid_choice": "Your second choice is no longer available. Select another time"},
-    )
-    third = forms.ChoiceField(
-        label="Third choice (optional)",
-        required=False,
-        error_messages={"invalid_choice": "Your third choice is no longer available. Select another time"},
-    )
 
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["slot"].choices = choices  # type: ignore[attr-defined]
-        self.fields["second"].choices = [("", "No second choice"), *choices]  # type: ignore[attr-defined]
-        self.fields["third"].choices = [("", "No third choice"), *choices]  # type: ignore[attr-defined]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        first, second, third = data.get("slot"), data.get("second"), data.get("third")
-        if second and second == first:
-            self.add_error("second", "Your second choice must be a different time from your first choice")
-        if third and not second and "second" not in self.errors:
-            self.add_error("third", "Select a second choice before a third choice, or leave the third empty")
-        elif third and third in {first, second}:
-            self.add_error("third", "Your third choice must be a different time from your other choices")
-        return data
-
-    @property
-    def alternatives(self) -> list[str]:
-        """The second and third choices given, in order (after ``is_valid``)."""
-        return [value for value in (self.cleaned_data.get("second"), self.cleaned_data.get("third")) if value]
+        self.set_preference_choices(choices)
 
 
 class ParticipantsForm(forms.Form):
@@ -112,7 +88,11 @@ class PinSignInForm(forms.Form):
     )
 
 
-class ResidentRequestForm(forms.Form):
+class ResidentRequestForm(PreferencesForm):
+    """A call asked for at a resident terminal: who, a time, and optionally a second and third choice."""
+
+    field_order = ["contact", "slot", "second", "third"]
+
     contact = forms.ChoiceField(
         label="Who do you want to call?",
         widget=forms.RadioSelect,
@@ -141,6 +121,7 @@ class ResidentRequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["contact"].choices = contact_choices  # type: ignore[attr-defined]
         self.fields["slot"].choices = slot_choices  # type: ignore[attr-defined]
+        self.set_preference_choices(slot_choices)
 
 
 class PinSetForm(forms.Form):

@@ -13,6 +13,7 @@ from kinship.establishments.models import Establishment, Room
 from kinship.people.models import ContactLink
 
 from .errors import BookingRefused
+from .forms_preferences import PreferencesForm
 from .models import CallKind, ExtraCallReason, RejectionReason, Slot, Weekday
 from .services_staff import MoveKind
 
@@ -213,8 +214,12 @@ class GrantForm(forms.Form):
     )
 
 
-class StaffRequestForm(forms.Form):
-    """A request staff make on a person's behalf (PF 4.6: it counts as the person's request)."""
+class StaffRequestForm(PreferencesForm):
+    """A request staff make on a person's behalf (PF 4.6: it counts as the person's request), with up to two
+    more times in order of preference, tried in turn when the first is fully booked."""
+
+    whose = "The"
+    field_order = ["slot", "second", "third", "lead_contact", "participants", "kind", "use_extra_grant"]
 
     slot = forms.ChoiceField(
         label="Time",
@@ -258,6 +263,7 @@ class StaffRequestForm(forms.Form):
             )
             for slot in slots
         ]
+        self.set_preference_choices(self.fields["slot"].choices)  # type: ignore[attr-defined]
         people = [(str(link.contact_id), f"{link.contact.full_name} ({link.relationship})") for link in links]
         self.fields["lead_contact"].choices = people  # type: ignore[attr-defined]
         self.fields["participants"].choices = people  # type: ignore[attr-defined]

@@ -299,3 +299,10 @@ def upcoming_for_resident(*, resident: Resident, now: datetime) -> QuerySet[Book
     return _with_people(
         Booking.objects.filter(resident=resident, slot__ends_at__gt=now, status__in=ACTIVE_STATUSES)
     ).order_by("slot__starts_at")
+
+
+def only_full(problems: Sequence[Problem]) -> bool:
+    """Whether a first choice is refused only because it is fully booked (its hold lapsed or not), which leaves
+    a request's other choices to try."""
+    codes = {problem.code for problem in problems}
+    return "slot.full" in codes and codes <= {"slot.full", "hold.expired"}

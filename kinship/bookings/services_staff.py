@@ -257,6 +257,8 @@ class RequestCheck:
     problems: tuple[Problem, ...]
     warnings: tuple[Problem, ...]
     notes: tuple[Problem, ...]
+    #: Which choice would be booked (1, or 2 or 3 when the first is fully booked).
+    preference: int = 1
 
     @property
     def allowed(self) -> bool:
@@ -264,9 +266,10 @@ class RequestCheck:
 
 
 class _RolledBack(Exception):
-    def __init__(self, decision: policy.Decision) -> None:
+    def __init__(self, decision: policy.Decision, preference: int) -> None:
         super().__init__("dry run")
         self.decision = decision
+        self.preference = preference
 
 
 def booking_request_check(**arguments: Any) -> RequestCheck:
@@ -278,13 +281,14 @@ def booking_request_check(**arguments: Any) -> RequestCheck:
     try:
         with transaction.atomic():
             result = booking_request(**arguments)
-            raise _RolledBack(result.decision)
+            raise _RolledBack(result.decision, result.preference)
     except _RolledBack as dry_run:
         decision = dry_run.decision
         return RequestCheck(
             problems=(),
             warnings=tuple(Problem.from_reason(reason) for reason in decision.warnings),
             notes=tuple(Problem.from_reason(reason) for reason in decision.notes),
+            preference=dry_run.preference,
         )
     except BookingRefused as refusal:
         return RequestCheck(problems=refusal.problems, warnings=(), notes=())

@@ -315,7 +315,7 @@ def request_check(request: HttpRequest) -> HttpResponse:
     )
     # A first choice that is full (its hold lapsed or not) leaves the alternatives to try: the request may be
     # sent, and the service books the first of them with a place (or refuses, listing every choice's reasons).
-    first_full = bool(alternatives) and _only_full(first_choice)
+    first_full = bool(alternatives) and selectors.only_full(first_choice)
     problems += [] if first_full else first_choice
     if request.method == "POST" and not problems:
         try:
@@ -349,11 +349,6 @@ def request_check(request: HttpRequest) -> HttpResponse:
         "tz": resident.establishment.timezone,
     }
     return render(request, "bookings/contact/request_check.html", context)
-
-
-def _only_full(problems: list[Problem]) -> bool:
-    codes = {problem.code for problem in problems}
-    return "slot.full" in codes and codes <= {"slot.full", "hold.expired"}
 
 
 def _alternatives(slot: Slot, state: dict[str, Any], now: datetime) -> tuple[list[Slot], list[Problem]]:

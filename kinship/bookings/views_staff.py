@@ -464,6 +464,7 @@ def request_new(request: HttpRequest, establishment: Establishment, resident_id:
             "channel": RequestChannel.STAFF,
             "actor": request.user,
             "use_extra_grant": data["use_extra_grant"],
+            "alternatives": [by_id[pk] for pk in form.alternatives],
         }
         if request.POST.get("action") == "send":
             try:
@@ -471,9 +472,10 @@ def request_new(request: HttpRequest, establishment: Establishment, resident_id:
             except BookingRefused as refusal:
                 add_refusal(form, refusal)
             else:
+                which = {2: " (the second choice)", 3: " (the third choice)"}.get(result.preference, "")
                 messages.success(
                     request,
-                    f"Call {result.booking.reference} is {result.booking.get_status_display().lower()}",
+                    f"Call {result.booking.reference} is {result.booking.get_status_display().lower()}{which}",
                 )
                 return redirect(
                     "bookings-staff:allowance", establishment=establishment.code, resident_id=resident.pk

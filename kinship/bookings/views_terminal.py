@@ -36,7 +36,7 @@ from . import selectors_contact as contact_selectors
 from .errors import BookingRefused, Problem
 from .facts import month_key, timezone_of
 from .forms_contact import PinSetForm, PinSignInForm, ResidentRequestForm
-from .models import BookingStatus, RequestChannel
+from .models import BookingStatus, RequestChannel, Slot
 
 #: The session key holding who is identified on this terminal, on which terminal, and when last active.
 SESSION_KEY = "kinship_terminal_resident"
@@ -172,7 +172,10 @@ def request_call(request: HttpRequest, terminal: Terminal) -> HttpResponse:
     links = list(contact_selectors.contacts_for_resident(resident=resident))
     contacts: dict[str, Contact] = {str(link.contact_id): link.contact for link in links}
     days = contact_selectors.slots_by_day(establishment=establishment, channel=CHANNEL, now=now)
-    slots = {str(slot.pk): slot for day in days for slot in day.slots}
+    shown = {str(slot.pk): slot for day in days for slot in day.slots}
+    slots = shown | (
+        _taken_since(establishment, request.POST, shown, now) if request.method == "POST" else {}
+    )
     form = ResidentRequestForm(
         request.POST if request.method == "POST" else None,
         contact_choices=[
@@ -183,32 +186,49 @@ def request_call(request: HttpRequest, terminal: Terminal) -> HttpResponse:
             (
                 pk,
                 f"{timezone.localtime(slot.starts_at, tz):%A %-d %B, %H:%M} to "
-                f"{timezone.localtime(slot.ends_at, tz):%H:%M}",
+                f"{timezone.localtime(slot.ends_at, tz):%H:%M}{'' if pk in shown else ' (no longer free)'}",
             )
             for pk, slot in slots.items()
         ],
     )
     problems: list[Problem] = []
     checked = False
+    alternatives: list[Slot] = []
+    first_full = False
     if request.method == "POST" and form.is_valid():
         contact = contacts[form.cleaned_data["contact"]]
         slot = slots[form.cleaned_data["slot"]]
-        problems = contact_selectors.request_problems(
+        alternatives = [slots[pk] for pk in form.alternatives]
+        first_choice = contact_selectors.request_problems(
             slot=slot, resident=resident, lead_contact=contact, channel=CHANNEL, now=now
         )
+        # As on the contact's pages: a first choice that is full leaves the other choices to try.
+        first_full = bool(alternatives) and contact_selectors.only_full(first_choice)
+        problems = [] if first_full else first_choice
+        if alternatives:
+            problems += services.alternative_problems(
+                slot=slot, alternatives=alternatives, channel=CHANNEL, now=now
+            )
         if not problems and form.cleaned_data["confirm"] == "yes":
             try:
                 result = services.booking_request(
-                    slot=slot, resident=resident, lead_contact=contact, channel=CHANNEL, actor=None, now=now
+                    slot=slot,
+                    resident=resident,
+                    lead_contact=contact,
+                    channel=CHANNEL,
+                    actor=None,
+                    alternatives=alternatives,
+                    now=now,
                 )
             except BookingRefused as refused:
                 problems = list(refused.problems)
             else:
                 booked = result.booking.status == BookingStatus.APPROVED
+                which = {2: " (your second choice)", 3: " (your third choice)"}.get(result.preference, "")
                 messages.success(
                     request,
                     f"Your request has been sent. Reference {result.booking.reference}: "
-                    f"{'booked' if booked else 'waiting for staff to approve it'}",
+                    f"{'booked' if booked else 'waiting for staff to approve it'}{which}",
                 )
                 return redirect("bookings-terminal:me")
         checked = not problems
@@ -222,8 +242,31 @@ def request_call(request: HttpRequest, terminal: Terminal) -> HttpResponse:
         has_slots=bool(slots),
         chosen_contact=contacts.get(str(form["contact"].value() or "")),
         chosen_slot=slots.get(str(form["slot"].value() or "")),
+        alternatives=alternatives,
+        first_full=first_full and checked,
     )
     return render(request, "bookings/terminal/request.html", context)
+
+
+def _taken_since(
+    establishment: Establishment, data: Any, shown: dict[str, Slot], now: datetime
+) -> dict[str, Slot]:
+    """Times the person chose that have filled up since the page was shown. They stay valid answers, so the
+    request can fall back to the person's other choices, or be refused with its reason (PF 4.2), instead of a
+    bare "no longer available" that loses the choice."""
+    found: dict[str, Slot] = {}
+    for name in ("slot", "second", "third"):
+        value = str(data.get(name, ""))
+        if not value or value in shown:
+            continue
+        try:
+            slot_id = UUID(value)
+        except ValueError:
+            continue
+        slot = contact_selectors.slot_for(establishment=establishment, slot_id=slot_id)
+        if slot is not None and slot.starts_at > now and slot.open_to(CHANNEL) and not slot.legal_reserved:
+            found[value] = slot
+    return found
 
 
 @terminal_required

@@ -318,6 +318,25 @@ def test_staff_check_a_request_on_a_persons_behalf_before_sending_it(staff_clien
     assert booking.requested_by_user == clerk
 
 
+def test_staff_give_other_times_on_a_persons_behalf(staff_client, party: Party, clerk):
+    start = timezone.now().replace(microsecond=0) + timedelta(days=2)
+    Slot.objects.filter(pk=party.slot.pk).update(starts_at=start, ends_at=start + timedelta(hours=1))
+    other = SlotFactory(establishment=party.establishment, starts_at=start + timedelta(days=1))
+    client = staff_client(clerk)
+    url = _url("request-new", party.establishment, resident_id=party.resident.pk)
+    data = {"slot": str(party.slot.pk), "lead_contact": str(party.contact.pk), "kind": "social"}
+
+    same = client.post(url, {**data, "second": str(party.slot.pk), "action": "check"}).content.decode()
+    assert "The second choice must be a different time from the first choice" in same
+    assert f'value="{party.contact.pk}" checked' in same
+
+    sent = client.post(url, {**data, "second": str(other.pk), "action": "send"})
+    assert sent.status_code == 302
+    booking = Booking.objects.get()
+    assert booking.slot_id == party.slot.pk
+    assert [(item.rank, item.slot_id) for item in booking.preferences.all()] == [(2, other.pk)]
+
+
 # --- Reviews and cancellations --------------------------------------------------------------------------------------
 
 

@@ -349,3 +349,49 @@ def test_only_the_persons_own_contacts_are_offered(setup: Terminal_) -> None:
     ).content.decode()
     assert "Select someone on your approved contact list" in page
     assert not Booking.objects.exists()
+
+
+def test_a_person_gives_other_times_and_gets_the_second_when_the_first_is_taken(setup: Terminal_) -> None:
+    first = SlotFactory(
+        establishment=setup.establishment, starts_at=timezone.now() + timedelta(days=3), capacity=1
+    )
+    second = SlotFactory(establishment=setup.establishment, starts_at=timezone.now() + timedelta(days=4))
+    _sign_in(setup)
+    form = setup.client.get(_url("request")).content.decode()
+    assert "Second choice (optional)" in form
+    answers = {"contact": str(setup.contact.pk), "slot": str(first.pk), "second": str(second.pk)}
+    check = setup.client.post(_url("request"), answers).content.decode()
+    assert "Check your request" in check
+    assert "Second choice" in check
+    # Someone else takes the first choice before the person sends the request.
+    other = eligible_resident(setup.establishment)
+    _approved(first, other, approved_contact(other))
+    page = setup.client.post(_url("request"), {**answers, "confirm": "yes"})
+    assert page.url == _url("me")
+    booking = Booking.objects.get(resident=setup.resident)
+    assert booking.slot == second
+    assert "(your second choice)" in setup.client.get(_url("me")).content.decode()
+
+
+def test_the_same_time_twice_is_refused_and_the_answers_kept(setup: Terminal_) -> None:
+    slot = _free_slot(setup)
+    _sign_in(setup)
+    answers = {"contact": str(setup.contact.pk), "slot": str(slot.pk), "second": str(slot.pk)}
+    page = setup.client.post(_url("request"), answers).content.decode()
+    assert "Your second choice must be a different time from your first choice" in page
+    assert f'value="{setup.contact.pk}" checked' in page
+    assert not Booking.objects.exists()
+
+
+def test_a_time_taken_since_the_page_was_shown_is_refused_with_its_reason(setup: Terminal_) -> None:
+    slot = SlotFactory(
+        establishment=setup.establishment, starts_at=timezone.now() + timedelta(days=3), capacity=1
+    )
+    _sign_in(setup)
+    other = eligible_resident(setup.establishment)
+    _approved(slot, other, approved_contact(other))
+    answers = {"contact": str(setup.contact.pk), "slot": str(slot.pk), "confirm": "yes"}
+    page = setup.client.post(_url("request"), answers).content.decode()
+    assert "PF 4.2: This time is fully booked" in page
+    assert "(no longer free)" in page
+    assert not Booking.objects.filter(resident=setup.resident).exists()
