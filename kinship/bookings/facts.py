@@ -11,14 +11,16 @@ authorisations (PF 4.12) come from ``kinship.safeguarding``.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Sum
 
 from kinship import policy
 from kinship.accounts.models import StaffRole, TermsAcceptance, TermsVersion, User
@@ -325,55 +327,84 @@ class SlotUse:
         return max(0, self.capacity - self.bookings - self.holds)
 
 
-def _count(queryset: Any) -> Coalesce:
-    """A correlated COUNT of ``queryset`` (filtered on ``slot=OuterRef("pk")``), 0 when it has no rows."""
-    grouped = queryset.order_by().values("slot_id").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(grouped[:1]), 0)
+def _use_sql(connection: BaseDatabaseWrapper) -> str:
+    """Places used in one slot, in one plain statement built from the models' table and column names (quoted;
+    every value is a parameter). The ORM spent about 3 ms of CPU compiling the same three correlated counts, on
+    every booking request of a rush."""
+    booking, resident, hold = Booking._meta, Resident._meta, SlotHold._meta
+    statuses = ", ".join(["%s"] * len(ACTIVE_STATUSES))
+    quote = connection.ops.quote_name
+
+    def column(meta: Any, field: str) -> str:
+        return quote(meta.get_field(field).column)
+
+    b_slot, b_status, b_resident = (column(booking, name) for name in ("slot", "status", "resident"))
+    b_table, r_table, h_table = (quote(meta.db_table) for meta in (booking, resident, hold))
+    r_pk, h_pk = column(resident, "id"), column(hold, "id")
+    # Identifiers from the models' metadata, quoted; every value is a parameter.
+    return (
+        f"SELECT (SELECT COUNT(*) FROM {b_table} b"  # noqa: S608
+        f" WHERE b.{b_slot} = %s AND b.{b_status} IN ({statuses})),"
+        f" (SELECT COUNT(*) FROM {b_table} b JOIN {r_table} r ON r.{r_pk} ="
+        f" b.{b_resident} WHERE b.{b_slot} = %s AND b.{b_status} IN ({statuses})"
+        f" AND r.{column(resident, 'e_list')} = %s),"
+        f" (SELECT COUNT(*) FROM {h_table} h WHERE h.{column(hold, 'slot')} = %s"
+        f" AND h.{column(hold, 'released_at')} IS NULL AND h.{column(hold, 'converted_at')} IS NULL"
+        f" AND h.{column(hold, 'expires_at')} > %s AND h.{h_pk} <> %s)"
+    )
 
 
-def _use_counts(*, now: datetime, exclude_hold: SlotHold | None, count_holds: bool) -> dict[str, Coalesce]:
-    active = Booking.objects.filter(slot=OuterRef("pk"), status__in=ACTIVE_STATUSES)
-    counts = {"use_bookings": _count(active), "use_e_list": _count(active.filter(resident__e_list=True))}
-    if count_holds:
-        held = SlotHold.objects.filter(
-            slot=OuterRef("pk"), released_at__isnull=True, converted_at__isnull=True, expires_at__gt=now
-        )
-        if exclude_hold is not None:
-            held = held.exclude(pk=exclude_hold.pk)
-        counts["use_holds"] = _count(held)
-    return counts
+_USE_SQL: dict[str, str] = {}
 
 
-def _use(capacity: int, counts: Mapping[str, int]) -> SlotUse:
+def _counts(slot: Slot, *, now: datetime, exclude_hold: SlotHold | None, count_holds: bool) -> SlotUse:
+    connection = connections[Slot.objects.db]
+    sql = _USE_SQL.get(connection.vendor) or _USE_SQL.setdefault(connection.vendor, _use_sql(connection))
+    slot_id = Slot._meta.get_field("id").get_db_prep_value(slot.pk, connection)
+    # A hold id no hold has: the statement keeps one shape whether or not the caller's own hold is left out.
+    hold_id = SlotHold._meta.get_field("id").get_db_prep_value(
+        exclude_hold.pk if exclude_hold is not None else uuid.UUID(int=0), connection
+    )
+    statuses = list(ACTIVE_STATUSES)
+    params = [
+        slot_id,
+        *statuses,
+        slot_id,
+        *statuses,
+        True,
+        slot_id,
+        connection.ops.adapt_datetimefield_value(now),
+        hold_id,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        bookings, e_list, holds = cursor.fetchone()
     return SlotUse(
-        capacity=capacity,
-        bookings=counts["use_bookings"],
-        e_list_bookings=counts["use_e_list"],
-        holds=counts.get("use_holds", 0),
+        capacity=slot.capacity,
+        bookings=bookings,
+        e_list_bookings=e_list,
+        holds=holds if count_holds else 0,
     )
 
 
 def slot_use(
     slot: Slot, *, now: datetime, exclude_hold: SlotHold | None = None, count_holds: bool = True
 ) -> SlotUse:
-    """Active bookings and live holds of ``slot``, counted in one query. Call with the slot row already locked
-    (``select_for_update``, in an earlier statement) when the answer decides a write: PostgreSQL evaluates a
-    statement's subqueries on the snapshot it took before waiting for a row lock, so counting in the locking
-    statement itself could miss the booking the lock holder just committed."""
-    counts = _use_counts(now=now, exclude_hold=exclude_hold, count_holds=count_holds)
-    row = Slot.objects.filter(pk=slot.pk).values(**counts).get()
-    return _use(slot.capacity, cast(Mapping[str, int], row))
+    """Active bookings and live holds of ``slot``, counted in one statement. Call with the slot row already
+    locked (``select_for_update``, in an earlier statement) when the answer decides a write: PostgreSQL
+    evaluates a statement's subqueries on the snapshot it took before waiting for a row lock, so counting in the
+    locking statement itself could miss the booking the lock holder just committed."""
+    return _counts(slot, now=now, exclude_hold=exclude_hold, count_holds=count_holds)
 
 
 def slot_with_use(
     slot_id: Any, *, now: datetime, exclude_hold: SlotHold | None = None, count_holds: bool = True
 ) -> tuple[Slot, SlotUse]:
-    """The slot with its establishment and room, and how full it is, in one query and without a lock: a
-    consistent snapshot, so "full" is a true answer at that moment (a place freed later is for a later
-    request); "not full" must be checked again under the lock before anything is written."""
-    counts = _use_counts(now=now, exclude_hold=exclude_hold, count_holds=count_holds)
-    slot = Slot.objects.select_related("establishment", "room").annotate(**counts).get(pk=slot_id)
-    return slot, _use(slot.capacity, {name: getattr(slot, name) for name in counts})
+    """The slot with its establishment and room, and how full it is, without a lock. The counts come from one
+    statement, so "full" was true at that moment (a place freed later is for a later request); "not full" must
+    be checked again under the lock before anything is written."""
+    slot = Slot.objects.select_related("establishment", "room").get(pk=slot_id)
+    return slot, _counts(slot, now=now, exclude_hold=exclude_hold, count_holds=count_holds)
 
 
 def slot_facts(slot: Slot, use: SlotUse) -> policy.Slot:
