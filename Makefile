@@ -11,7 +11,7 @@ UV := $(BOOTSTRAP)/bin/uv
 VENV := .venv/bin
 MANAGE := $(VENV)/python manage.py
 
-.PHONY: run test check format install assets system-packages clean demo bench-booking
+.PHONY: run test check format install assets system-packages clean demo bench-booking bench-media
 
 $(UV):
 	@mkdir -p var
@@ -68,6 +68,12 @@ test: install
 # Not part of `make test`. Exits non-zero on a double booking or an overspent allowance.
 bench-booking: .venv/.installed
 	$(VENV)/python bench/booking_rush.py --clients $(or $(CLIENTS),200) --slots $(or $(SLOTS),20) $(BENCH_ARGS)
+
+# K concurrent live calls (CALLS, default 3) for S seconds (SECONDS, default 20), each with a resident, a contact and
+# a monitor (aiortc peers) joining through Kinship's WebSocket signalling, against a real Janus, in a private network
+# namespace (needs root, ip netns and janus). Not part of `make test`. Exits non-zero if a monitor received audio.
+bench-media: .venv/.installed
+	$(VENV)/python bench/media_load.py --calls $(or $(CALLS),3) --seconds $(or $(SECONDS),20) $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv node_modules frontend/dist var/bootstrap

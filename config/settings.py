@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "kinship.bookings",
     "kinship.safeguarding",
     "kinship.calls",
+    "kinship.recordings",
     # Background tasks: Django's own django.tasks with the database backend and its db_worker (django-tasks-db).
     "django_tasks_db",
     "kinship.notifications",
@@ -377,4 +378,5 @@ KINSHIP_PERIODIC_TASKS = [
     "kinship.notifications.tasks.poll_delivery_status",
     "kinship.safeguarding.tasks.safeguarding_deadlines_pass",
     "kinship.calls.tasks.calls_tick",
+    "kinship.recordings.tasks.recordings_tick",
 ]

@@ -70,6 +70,8 @@ ACCESS_TABLES = [
     "kinship.safeguarding.tests.test_restrictions_pages",
     "kinship.safeguarding.tests.test_welfare_access",
     "kinship.calls.tests.test_pages",
+    "kinship.recordings.tests.test_pages",
+    "kinship.calls.tests.test_monitoring_pages",
 ]
 # Staff pages whose refusals are tested on their own instead, and the module that tests them.
 TESTED_ELSEWHERE = {

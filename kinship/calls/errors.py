@@ -19,6 +19,8 @@ MESSAGES: dict[str, str] = {
     "call.no_room": "The media room for this call does not exist (yet). Mark a technical failure if it cannot be made.",
     "call.adult_check_not_needed": "An adult check is only recorded for calls in immigration detention (DSO 8).",
     "call.pause_reason": "Say why the call is paused.",
+    "call.not_early": "The call's time is over: it has simply ended, with nothing to give back.",
+    "call.no_fault_note": "Say why the call is ending early, for the family and the review.",
     "call.media": "The media server did not answer: {error}. Try again, or mark a technical failure.",
     "monitoring.terminal_not_monitoring": "This device is not a registered monitoring terminal of this establishment.",
     "monitoring.already_watching": "You are already watching this call.",

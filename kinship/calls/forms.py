@@ -17,6 +17,7 @@ ACTIONS = (
     "pause",
     "resume",
     "end",
+    "end_no_fault",
     "technical_failure",
     "no_show",
 )

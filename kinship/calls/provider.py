@@ -24,6 +24,11 @@ def _build(path: str) -> MediaServer:
     server = factory()
     if not isinstance(server, MediaServer):
         raise MediaNotConfigured(f"KINSHIP_MEDIA_SERVER ({path}) does not make a MediaServer")
+    # Janus ends a session that hears nothing for its session_timeout (60 s), hanging up the participant's media
+    # mid-call: this process keeps the sessions it opened alive (the Janus client's keepalive thread).
+    start_keepalive = getattr(server, "start_keepalive", None)
+    if callable(start_keepalive):
+        start_keepalive()
     return server
 
 

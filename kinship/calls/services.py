@@ -36,6 +36,7 @@ from kinship.bookings.models import Booking, BookingStatus, CallOutcome
 from kinship.bookings.services import booking_outcome_record
 from kinship.establishments.models import Terminal, TerminalKind
 from kinship.policy.time import require_aware
+from kinship.recordings.tasks import enqueue_processing
 from kinship.safeguarding.services_welfare import incident_create_for_termination
 
 from . import facts
@@ -55,7 +56,7 @@ from .models import (
     MonitorViewing,
     TerminationReason,
 )
-from .signalling import notify_call_state, notify_call_warning
+from .signalling import notify_call_state, notify_call_warning, notify_viewing_ended
 
 logger = logging.getLogger(__name__)
 
@@ -284,9 +285,10 @@ def call_endpoint_record(
             handle_id=endpoint.handle_id,
             feed_id=endpoint.feed_id if isinstance(endpoint, Publisher) else None,
             video_only=endpoint.video_only if isinstance(endpoint, Subscription) else False,
+            # A publisher's streams too: a monitor's video-only subscription picks the feed's video mids.
             streams=[
                 {"feed_id": stream.feed_id, "kind": stream.kind, "mid": stream.mid}
-                for stream in (endpoint.streams if isinstance(endpoint, Subscription) else ())
+                for stream in endpoint.streams
             ],
         )
 
@@ -537,6 +539,9 @@ def _close(
     current.end_note = note.strip()
     current.save()
     _push(current)
+    if current.recorded:
+        # PF 1.3: once the room is gone, the worker turns Janus's raw files into the call's recording.
+        transaction.on_commit(partial(enqueue_processing, str(current.pk)), robust=True)
     return media_error
 
 
@@ -557,19 +562,37 @@ def call_end(
     actor: User | None,
     media: MediaServer,
     reason: EndReason = EndReason.ENDED_BY_STAFF,
+    no_fault: bool = False,
+    note: str = "",
     now: datetime | None = None,
 ) -> Call:
     """The call is over (the clock at the slot end, or the officer): the room is destroyed and the booking
-    completed."""
+    completed.
+
+    ``no_fault``: the officer ends it before its time through nobody's fault (a lockdown, an alarm, staff
+    called away). The family loses nothing for it: the booking's minutes are given back (PF 4.1, issue 4), with
+    ``note`` saying why. Only before the slot's end; at or after it the call simply ended."""
     now = _now(now)
     with transaction.atomic():
         current = _lock(call)
+        if no_fault and now >= current.booking.slot.ends_at:
+            raise CallRefused([CallProblem.of("call.not_early")])
+        if no_fault and not note.strip():
+            raise CallRefused([CallProblem.of("call.no_fault_note", field="note")])
         before = _snapshot(current)
         media_error = _close(
-            current, state=CallState.ENDED, end_reason=reason, actor=actor, media=media, now=now
+            current, state=CallState.ENDED, end_reason=reason, actor=actor, media=media, now=now, note=note
         )
-        _outcome(current.booking, CallOutcome.COMPLETED, "", actor, now)
-        _audit("call_ended", call=current, actor=actor, before=before, now=now, media_error=media_error)
+        outcome = CallOutcome.ENDED_EARLY_NO_FAULT if no_fault else CallOutcome.COMPLETED
+        _outcome(current.booking, outcome, note, actor, now)
+        _audit(
+            "call_ended_early_no_fault" if no_fault else "call_ended",
+            call=current,
+            actor=actor,
+            before=before,
+            now=now,
+            media_error=media_error,
+        )
     return current
 
 
@@ -886,6 +909,8 @@ def monitor_viewing_end(
             policy_ids={"PF 4.23"},
             occurred_at=now,
         )
+        # The monitor's socket (if open) drops its media and closes, wherever the viewing was stopped.
+        transaction.on_commit(partial(notify_viewing_ended, current), robust=True)
         if call.state == CallState.LIVE:
             decision = policy.call_may_run(facts.call_facts(call, now=now))
             unmonitored = next((r for r in decision.refusals if r.rule_id == "PF 4.21"), None)

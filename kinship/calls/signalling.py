@@ -2,6 +2,11 @@
 WebSocket at ``/ws/calls/<booking id>/``, their validation, and the group messages that carry call state changes
 from the services (any process) to the connected browsers.
 
+Roles: the two parties (``contact``, ``resident``) publish and receive each other's media; an ``observer``
+(supervising staff) follows the state only; a ``monitor`` (an authorised monitoring officer at a registered
+monitoring terminal, with an open viewing of the call) receives the parties' VIDEO alone and never publishes
+(PF 4.21 to PF 4.23).
+
 Everything here but ``notify_*`` is pure. Browsers never talk to the media server: they send SDP and ICE
 candidates to Kinship, which owns every media session and handle (``consumers.CallConsumer``). No ``Secret``
 (room secret or pin, admin key, admin secret) may leave the server: every outgoing message passes ``outgoing``,
@@ -23,7 +28,7 @@ from channels.layers import get_channel_layer
 from .media.base import Secret
 
 if TYPE_CHECKING:
-    from .models import Call
+    from .models import Call, MonitorViewing
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +55,9 @@ class Role(StrEnum):
     RESIDENT = "resident"
     #: Supervising staff: state events only; they neither publish nor receive media through this socket.
     OBSERVER = "observer"
+    #: A monitoring officer watching from a registered monitoring terminal (PF 4.21 to PF 4.23): receives the
+    #: parties' video streams alone (the media server is asked for no audio at all) and never publishes.
+    MONITOR = "monitor"
 
 
 #: The parties, who publish and receive each other's media.
@@ -164,7 +172,7 @@ def parse(content: object) -> ClientMessage:
     if kind == "join":
         role = content.get("role")
         if role not in {r.value for r in Role}:
-            raise ProtocolError("protocol.invalid", "'role' must be contact, resident or observer.")
+            raise ProtocolError("protocol.invalid", "'role' must be contact, resident, observer or monitor.")
         participants = content.get("participants", [])
         if not isinstance(participants, list) or not all(isinstance(p, str) for p in participants):
             raise ProtocolError("protocol.invalid", "'participants' must be a list of contact ids.")
@@ -239,8 +247,13 @@ def answer(sdp: str) -> dict[str, Any]:
     return {"type": "answer", "target": "publisher", "sdp": sdp}
 
 
-def offer(subscription: str, sdp: str) -> dict[str, Any]:
-    return {"type": "offer", "subscription": subscription, "sdp": sdp}
+def offer(subscription: str, sdp: str, *, party: Role | None = None) -> dict[str, Any]:
+    """A subscription's offer. A monitor's offers name the ``party`` whose video they carry (one subscription per
+    party), so the wall can label each picture."""
+    message: dict[str, Any] = {"type": "offer", "subscription": subscription, "sdp": sdp}
+    if party is not None:
+        message["party"] = party.value
+    return message
 
 
 def unsubscribed(subscription: str) -> dict[str, Any]:
@@ -257,6 +270,12 @@ def warning(minutes: int, *, ends_at: str) -> dict[str, Any]:
 
 def end(event: str, *, reason: str) -> dict[str, Any]:
     return {"type": "end", "state": event, "reason": reason}
+
+
+def viewing_ended(note: str) -> dict[str, Any]:
+    """The monitor's viewing is over (stopped on the wall, by other staff, or the socket left): its media is
+    gone and the socket closes. The call itself may go on (and pause, PF 4.21, if nobody else watches)."""
+    return {"type": "viewing_ended", "note": note}
 
 
 # --- From the services (any process) to the sockets ----------------------------------------------------------------
@@ -286,6 +305,15 @@ def notify_call_state(call: Call, event: str | None = None) -> None:
             "end_reason": str(call.end_reason or ""),
             "at": call.updated_at.isoformat(),
         },
+    )
+
+
+def notify_viewing_ended(viewing: MonitorViewing) -> None:
+    """Tell the call's sockets a monitor's viewing ended (``services.monitor_viewing_end`` calls this after the
+    commit): that monitor's socket drops its media and closes, wherever the viewing was stopped."""
+    _group_send(
+        viewing.call_id,
+        {"type": "call.viewing", "event": "ended", "viewing": str(viewing.pk), "note": viewing.end_note},
     )
 
 

@@ -41,6 +41,7 @@ DONE = {
     "pause": "The call is paused: the people on it cannot see or hear each other",
     "resume": "The call is live again",
     "end": "The call has ended",
+    "end_no_fault": "The call has ended early, nobody's fault: the minutes are given back",
     "technical_failure": (
         "The call is marked as a technical failure: the minutes are given back and it is queued for rebooking"
     ),
@@ -102,6 +103,8 @@ def _act(action: str, call: Call, form: CallActionForm, actor: User, media: Medi
         services.call_resume(call=call, actor=actor, media=media)
     elif action == "end":
         services.call_end(call=call, actor=actor, media=media)
+    elif action == "end_no_fault":
+        services.call_end(call=call, actor=actor, media=media, no_fault=True, note=data["note"])
     elif action == "technical_failure":
         services.call_fail(call=call, actor=actor, media=media, note=data["note"])
     elif action == "no_show":
@@ -171,6 +174,8 @@ def _call_context(
             "pause": state == CallState.LIVE,
             "resume": state == CallState.PAUSED,
             "end": state in (CallState.LIVE, CallState.PAUSED),
+            "end_no_fault": state in (CallState.LIVE, CallState.PAUSED)
+            and timezone.now() < booking.slot.ends_at,
             "terminate": state in (CallState.LIVE, CallState.PAUSED),
             "technical_failure": state
             in (CallState.SCHEDULED, CallState.READY, CallState.LIVE, CallState.PAUSED),

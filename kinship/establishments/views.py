@@ -134,6 +134,9 @@ OVERVIEW_LINKS: list[tuple[str, list[tuple[str, str]]]] = [
             ("bookings-staff:reviews", "Calls to review"),
             ("bookings-staff:residents", "Calls for people in custody"),
             ("bookings-staff:schedule", "Schedule"),
+            ("calls-monitoring:wall", "Monitoring wall"),
+            ("calls-monitoring:log", "Monitoring viewing log"),
+            ("recordings:list", "Call recordings"),
         ],
     ),
     (

@@ -171,6 +171,9 @@ media: {{
 nat: {{
 \tnice_debug = false
 \tice_ignore_list = "vmnet"
+\t# Nominate the first pair that works: with libnice's regular nomination a subscriber's connection (Janus
+\t# offering, so controlling) waited about a second more before media flowed (bench/media_load.py, issue 5).
+\tice_nomination = "aggressive"
 }}
 plugins: {{
 \tdisable = "{_disabled(lib / "plugins", KNOWN_PLUGINS, ENABLED_PLUGINS)}"

@@ -5,6 +5,11 @@ Unknown rooms raise ``NoSuchRoom``, unknown or foreign feeds ``NoSuchFeed``, a w
 audio m-line and delivers no audio; destroying a room ends every session in it, subscribers included; placement
 picks the least-loaded healthy node. ``delivering(subscription)`` says which kinds of media would reach the
 subscriber now (nothing while paused or ended), which is what tests of the call logic assert on.
+
+Failures, as the media watchdog meets them: ``kill_node`` is a Janus process killed (``kill -9``): its rooms and
+sessions are gone and every request to it raises ``NodeUnavailable``, as a refused connection does;
+``revive_node`` restarts it empty; ``lose_room`` is a room gone behind Kinship's back while the node still answers.
+``answering`` (default True) set to False for a node makes it hang: it keeps its rooms, but requests time out.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from .base import (
     Endpoint,
     Kind,
     MediaError,
+    MediaTimeout,
     NodeStatus,
+    NodeUnavailable,
     NoHealthyNode,
     NoSuchFeed,
     NoSuchRoom,
@@ -60,6 +67,8 @@ def _sdp(kind_of_description: str, sections: Sequence[tuple[Kind, str]]) -> str:
 class FakeMediaServer:
     def __init__(self, nodes: Sequence[str] = ("fake://node-1",)) -> None:
         self.healthy = dict.fromkeys(nodes, True)
+        self.dead: set[str] = set()
+        self.answering = dict.fromkeys(nodes, True)
         self.rooms: dict[int, _Room] = {}
         self.sessions: dict[int, _Session] = {}
         self.destroyed: list[int] = []
@@ -68,15 +77,56 @@ class FakeMediaServer:
     # -- nodes ---------------------------------------------------------------------------------------------------
 
     def nodes(self) -> list[NodeStatus]:
-        return [
-            NodeStatus(
-                url=url,
-                healthy=healthy,
-                sessions=sum(1 for s in self.sessions.values() if s.node == url) if healthy else 0,
-                error="" if healthy else "marked unhealthy",
+        statuses = []
+        for url, marked in self.healthy.items():
+            healthy = marked and url not in self.dead and self.answering.get(url, True)
+            statuses.append(
+                NodeStatus(
+                    url=url,
+                    healthy=healthy,
+                    sessions=sum(1 for s in self.sessions.values() if s.node == url) if healthy else 0,
+                    error="" if healthy else "marked unhealthy",
+                )
             )
-            for url, healthy in self.healthy.items()
-        ]
+        return statuses
+
+    def node_urls(self) -> list[str]:
+        return list(self.healthy)
+
+    def _reach(self, node: str) -> None:
+        """What a request to ``node`` meets when the node is dead (refused) or hung (timed out)."""
+        if node in self.dead:
+            raise NodeUnavailable(f"Janus at {node} is unavailable: connection refused")
+        if not self.answering.get(node, True):
+            raise MediaTimeout(f"Janus did not answer {node} in time")
+
+    def rooms_on(self, node: str, *, timeout: float) -> set[int]:
+        """The rooms on ``node`` (the watchdog's probe), or the error a dead or hung node gives."""
+        if node not in self.healthy:
+            raise NodeUnavailable(f"{node} is not a configured media node")
+        self._reach(node)
+        return {room_id for room_id, state in self.rooms.items() if state.room.node == node}
+
+    def kill_node(self, node: str) -> None:
+        """The node's process dies: its rooms and sessions go with it and it answers nothing."""
+        self.dead.add(node)
+        self.healthy[node] = False
+        for room_id in [room_id for room_id, state in self.rooms.items() if state.room.node == node]:
+            del self.rooms[room_id]
+        for session_id in [sid for sid, session in self.sessions.items() if session.node == node]:
+            del self.sessions[session_id]
+
+    def revive_node(self, node: str) -> None:
+        """The node is started again: it answers, with no room and no session."""
+        self.dead.discard(node)
+        self.healthy[node] = True
+        self.answering[node] = True
+
+    def lose_room(self, room_id: int) -> None:
+        """The room (and its sessions) vanish while the node goes on answering."""
+        state = self.rooms.pop(room_id)
+        for session_id in state.sessions:
+            self.sessions.pop(session_id, None)
 
     def pick_node(self) -> str:
         healthy = [status for status in self.nodes() if status.healthy]
@@ -106,6 +156,7 @@ class FakeMediaServer:
         return room
 
     def _room(self, room: Room, *, secret: bool = False) -> _Room:
+        self._reach(room.node)
         state = self.rooms.get(room.room_id)
         if state is None or state.room.node != room.node:
             raise NoSuchRoom(f"Janus error 426: No such room ({room.room_id})", code=426)
@@ -117,6 +168,7 @@ class FakeMediaServer:
         return self._room(room).room.record
 
     def destroy_room(self, room: Room) -> None:
+        self._reach(room.node)
         state = self.rooms.get(room.room_id)
         if state is None:
             return
@@ -135,6 +187,7 @@ class FakeMediaServer:
         return session_id, handle_id
 
     def _session(self, endpoint: Endpoint) -> _Session:
+        self._reach(endpoint.room.node)
         session = self.sessions.get(endpoint.session_id)
         if session is None:
             raise NoSuchSession(f"Janus error 458: No such session {endpoint.session_id}", code=458)
@@ -222,6 +275,7 @@ class FakeMediaServer:
         self.sessions.pop(publisher.session_id, None)
 
     def leave(self, endpoint: Endpoint) -> None:
+        self._reach(endpoint.room.node)
         self.sessions.pop(endpoint.session_id, None)
         state = self.rooms.get(endpoint.room.room_id)
         if state is not None:

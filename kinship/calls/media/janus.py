@@ -249,6 +249,11 @@ class JanusMediaServer:
         for node, session_id in owned:
             try:
                 self._post(f"{node}/{session_id}", {"janus": "keepalive"})
+            except NoSuchSession:
+                # Gone with its room (destroyed by another process, or the node restarted): stop asking.
+                with self._lock:
+                    self._pending.pop((node, session_id), None)
+                    self._poll_locks.pop((node, session_id), None)
             except MediaError as exc:
                 logger.warning("Janus keepalive failed for session %s on %s: %s", session_id, node, exc)
 
@@ -284,6 +289,33 @@ class JanusMediaServer:
             except MediaError as exc:
                 statuses.append(NodeStatus(url=url, healthy=False, error=str(exc)))
         return statuses
+
+    def node_urls(self) -> list[str]:
+        """The configured nodes' API URLs, as ``Room.node`` and ``Call.media_node`` name them."""
+        return list(self._nodes)
+
+    def rooms_on(self, node: str, *, timeout: float) -> set[int]:
+        """Every room on ``node``, private ones included (the VideoRoom ``list`` request with the admin key), in
+        one admin API request that needs no session of ours: the media watchdog's probe, cheap enough to make
+        every two seconds. ``NodeUnavailable`` or ``MediaTimeout`` when the node does not answer within
+        ``timeout``; ``Unauthorized`` (a wrong admin secret or key) says nothing about the node's health."""
+        key = self._node(node)
+        reply = self._admin(
+            key,
+            "",
+            {
+                "janus": "message_plugin",
+                "plugin": PLUGIN,
+                "request": {"request": "list", "admin_key": self._admin_key.reveal()},
+            },
+            timeout=timeout,
+        )
+        data: Json = reply.get("response") or {}
+        if "error_code" in data:
+            raise _error(int(data["error_code"]), str(data.get("error", "")))
+        if data.get("videoroom") != "success" or not isinstance(data.get("list"), list):
+            raise NodeUnavailable(f"{key} answered the room list with something that is not a VideoRoom list")
+        return {int(room["room"]) for room in data["list"] if isinstance(room, dict) and "room" in room}
 
     def pick_node(self) -> str:
         healthy = [status for status in self.nodes() if status.healthy]

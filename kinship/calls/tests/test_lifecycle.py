@@ -375,6 +375,36 @@ def test_ending_destroys_the_room_and_completes_the_booking(prison, fake_media):
         services.call_start(call=call, actor=prison.officer, now=NOW)
 
 
+def test_a_call_ended_early_through_nobodys_fault_gives_the_minutes_back(prison, fake_media):
+    call = live(prison, fake_media)
+    _charge(call)
+    assert _balance(call) == -60
+    with pytest.raises(CallRefused, match="Say why the call is ending early"):
+        services.call_end(call=call, actor=prison.officer, media=fake_media, no_fault=True, now=NOW)
+    call = services.call_end(
+        call=call, actor=prison.officer, media=fake_media, no_fault=True, note="Wing lockdown", now=NOW
+    )
+    assert call.state == CallState.ENDED
+    assert call.end_note == "Wing lockdown"
+    assert _balance(call) == 0
+    credit = AllowanceEntry.objects.get(booking=call.booking, minutes__gt=0)
+    assert credit.reason == LedgerReason.ENDED_EARLY_NO_FAULT
+    call.booking.refresh_from_db()
+    assert call.booking.status == BookingStatus.COMPLETED
+    assert call.booking.status_reason == "Wing lockdown"
+    assert "call_ended_early_no_fault" in actions(call)
+
+
+def test_a_call_whose_time_is_over_cannot_end_early(prison, fake_media):
+    call = live(prison, fake_media)
+    with pytest.raises(CallRefused, match="time is over"):
+        services.call_end(
+            call=call, actor=prison.officer, media=fake_media, no_fault=True, note="Late", now=END
+        )
+    call.refresh_from_db()
+    assert call.state == CallState.LIVE
+
+
 def test_a_scheduled_call_cannot_be_ended(prison, fake_media):
     call = opened(prison, fake_media)
     with pytest.raises(CallRefused, match="cannot be ended"):

@@ -175,6 +175,29 @@ def test_terminating_from_the_page_creates_the_incident(staff_client, prison, fa
     assert call.state == CallState.TERMINATED
 
 
+def test_an_officer_ends_a_call_early_through_nobodys_fault_from_the_page(staff_client, prison, fake_media):
+    call = services.call_open(booking=book(prison.establishment), media=fake_media, now=START)
+    services.call_check_in(call=call, party="resident", actor=prison.officer, now=START)
+    services.call_check_in(call=call, party="officer", actor=prison.officer, now=START)
+    services.monitor_viewing_start(
+        call=call, officer=prison.monitor, terminal=prison.terminal, reason="Routine", now=START
+    )
+    services.call_start(call=call, actor=prison.officer, now=START)
+    url = _call_url(call)
+    with time_machine.travel(START + timedelta(minutes=20), tick=False):
+        client = staff_client(prison.officer)
+        assert "End the call early, through nobody's fault" in client.get(url).content.decode()
+        missing = _post(client, url, action="end_no_fault", note="")
+        assert "Say why the call is ending early" in missing.content.decode()
+        done = _post(client, url, action="end_no_fault", note="Fire alarm on the wing")
+    assert done.status_code == 302
+    call.refresh_from_db()
+    assert call.state == CallState.ENDED
+    assert call.end_note == "Fire alarm on the wing"
+    call.booking.refresh_from_db()
+    assert call.booking.status_reason == "Fire alarm on the wing"
+
+
 def test_a_clear_error_page_when_media_is_not_configured(staff_client, prison, fake_media, settings):
     call = services.call_open(booking=book(prison.establishment), media=fake_media, now=START)
     settings.KINSHIP_MEDIA_SERVER = ""
