@@ -33,6 +33,7 @@ from django.views.decorators.cache import never_cache
 
 from kinship import policy
 from kinship.accounts.models import User
+from kinship.core.navigation import needs_device
 from kinship.core.permissions import staff_required
 from kinship.core.roles import Role
 from kinship.establishments.models import Establishment, TerminalKind
@@ -187,6 +188,7 @@ def _stop(request: HttpRequest, establishment: Establishment) -> Refusals | Http
     return None
 
 
+@needs_device(TerminalKind.MONITORING)
 @staff_required(*WATCHERS)
 @never_cache
 def wall(request: HttpRequest, establishment: Establishment) -> HttpResponse:

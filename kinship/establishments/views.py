@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import resolve, reverse
 from django.views.decorators.cache import never_cache
 
 from kinship.core.navigation import staff_links
@@ -27,7 +28,8 @@ from .forms import (
     TerminalForm,
     add_service_errors,
 )
-from .models import Establishment, Profile, Terminal
+from .models import Establishment, Profile, Terminal, TerminalKind
+from .selectors import terminal_for_request
 
 #: Who may register a device as a terminal: those who manage terminals, and the supervising officers who set up
 #: the calling rooms. Either way the person must be signed in (with 2FA) at that establishment and hold a
@@ -153,9 +155,17 @@ OVERVIEW_LINKS: list[tuple[str, list[tuple[str, str]]]] = [
 ]
 
 
+def _view_roles(url_name: str, *args: object) -> frozenset[Role]:
+    """The roles a view declares it admits (read back from ``staff_required``, as the links are)."""
+    return frozenset(getattr(resolve(reverse(url_name, args=args)).func, "kinship_roles", frozenset()))
+
+
 @staff_required(*Role)
 def overview(request: HttpRequest, establishment: Establishment) -> HttpResponse:
     roles = request.staff_roles  # type: ignore[attr-defined]
+    at_monitoring_terminal = (
+        terminal_for_request(request, kind=TerminalKind.MONITORING, establishment=establishment) is not None
+    )
     return render(
         request,
         "establishments/overview.html",
@@ -164,7 +174,15 @@ def overview(request: HttpRequest, establishment: Establishment) -> HttpResponse
             "settings_rows": _settings_rows(establishment),
             "role_labels": [Role(role).label for role in sorted(roles)],
             "is_admin": bool(roles & ESTABLISHMENT_ADMINS),
-            "link_sections": staff_links(roles, OVERVIEW_LINKS, establishment.code),
+            "link_sections": staff_links(
+                roles,
+                OVERVIEW_LINKS,
+                establishment.code,
+                devices={TerminalKind.MONITORING} if at_monitoring_terminal else set(),
+            ),
+            # PF 4.23: the monitoring wall opens only on a registered monitoring terminal; say so where it is not.
+            "monitoring_elsewhere": not at_monitoring_terminal
+            and bool(roles & _view_roles("calls-monitoring:wall", establishment.code)),
         },
     )
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from kinship.core.navigation import staff_links
 from kinship.core.roles import Role
-from kinship.factories import EstablishmentFactory, staff_with
+from kinship.establishments.models import TerminalKind, hash_device_secret
+from kinship.establishments.selectors import TERMINAL_COOKIE_NAME
+from kinship.factories import EstablishmentFactory, TerminalFactory, staff_with
 
 pytestmark = pytest.mark.django_db
 
@@ -37,3 +40,26 @@ def test_every_link_on_the_overview_opens_for_the_person_it_is_shown_to(staff_cl
     for section in page.context["link_sections"]:
         for link in section.links:
             assert client.get(link.url).status_code == 200, (role, link.url)
+
+
+def test_the_monitoring_wall_is_offered_only_on_a_monitoring_terminal(staff_client) -> None:
+    """PF 4.23: the wall opens only on a registered monitoring terminal, so the link is offered only there (and
+    elsewhere the page says where it opens)."""
+    establishment = EstablishmentFactory()
+    client: Client = staff_client(staff_with(Role.MONITORING_OFFICER, establishment))
+    overview = reverse("establishments:overview", args=[establishment.code])
+    wall = reverse("calls-monitoring:wall", args=[establishment.code])
+    elsewhere = client.get(overview).content.decode()
+    assert wall not in elsewhere
+    assert "The monitoring wall opens only on a registered monitoring terminal (PF 4.23)." in elsewhere
+    TerminalFactory(
+        establishment=establishment,
+        kind=TerminalKind.MONITORING,
+        device_secret_hash=hash_device_secret("monitoring-device"),
+        registered_at=timezone.now(),
+    )
+    client.cookies[TERMINAL_COOKIE_NAME] = "monitoring-device"
+    at_terminal = client.get(overview).content.decode()
+    assert f'href="{wall}"' in at_terminal
+    assert "opens only on a registered monitoring terminal" not in at_terminal
+    assert client.get(wall).status_code == 200
