@@ -3,7 +3,7 @@
 Kinship owns every media session: the browser sends its offer, answers and ICE candidates here, and this consumer
 publishes and subscribes for it through the ``MediaServer`` (the synchronous client runs outside the event loop,
 ``sync_to_async(thread_sensitive=False)``; the ORM and services through ``database_sync_to_async``, also off the
-shared thread: ``_db``). Every media session opened is recorded as a ``CallEndpoint``
+shared thread: ``threads.db_call``). Every media session opened is recorded as a ``CallEndpoint``
 (``services.call_endpoint_record``) so that pause, resume and teardown reach it from any process, and is closed
 when the participant leaves or the socket drops.
 
@@ -27,13 +27,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 from uuid import UUID
 
 from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.http import HttpRequest
@@ -52,6 +50,7 @@ from .media.base import MediaError, MediaServer, NoSuchFeed, Publisher, Room, St
 from .models import Call, CallEndpoint, CallState, EndpointRole, MonitorViewing
 from .provider import MediaNotConfigured, media_server
 from .signalling import ProtocolError, Role
+from .threads import db_call, media_call
 from .views import CALL_SUPERVISORS
 from .views_monitoring import WATCHERS
 
@@ -304,18 +303,6 @@ class _Media:
         return {feed for item in self.subscriptions.values() for feed in item.feed_ids}
 
 
-def _media_call[T](function: Callable[..., T]) -> Callable[..., Any]:
-    return sync_to_async(function, thread_sensitive=False)
-
-
-def _db[T](function: Callable[..., T]) -> Callable[..., Any]:
-    """Database work off the one shared sync thread: Channels' default (``thread_sensitive=True``) queues every
-    socket's queries behind each other, and with nine participants joining at once each join waited about 65 ms
-    per query for 12 ms of work (bench/media_load.py). Each call is a unit of its own (its own transaction, its
-    connection closed when old, as ``database_sync_to_async`` does), so nothing needs the shared thread."""
-    return database_sync_to_async(function, thread_sensitive=False)
-
-
 class CallConsumer(AsyncJsonWebsocketConsumer):
     access: Access | None = None
     role: Role | None = None
@@ -329,7 +316,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         self.tasks: set[asyncio.Task[None]] = set()
         await self.accept()
         booking_id = self.scope["url_route"]["kwargs"]["booking_id"]
-        result = await _db(access_for)(self.scope, booking_id)
+        result = await db_call(access_for)(self.scope, booking_id)
         if isinstance(result, Refusal):
             await self.send_json(signalling.error(result.problem))
             await self.close(code=result.close_code)
@@ -412,10 +399,10 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
                 raise problem
         elif message.participants:
             raise ProtocolError("protocol.invalid", "Only the lead contact names participants.")
-        call = await _db(_call)(self.access.call_id)
+        call = await db_call(_call)(self.access.call_id)
         if not call.is_open:
             raise ProtocolError("call.not_open", "This call is not open.")
-        if message.role == Role.MONITOR and not await _db(_viewing_open)(self.access.viewing_id):
+        if message.role == Role.MONITOR and not await db_call(_viewing_open)(self.access.viewing_id):
             raise ProtocolError(
                 "access.no_viewing",
                 "Start watching this call on the monitoring wall first.",
@@ -450,18 +437,18 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             raise ProtocolError(
                 "protocol.already_publishing", "You are already sending; leave and join again."
             )
-        call, room = await _db(_call_and_room)(self.access.call_id)
+        call, room = await db_call(_call_and_room)(self.access.call_id)
         if room is None:
             raise ProtocolError("call.no_room", "The call is not ready yet.")
-        publisher = await _media_call(self.media.join_publisher)(
+        publisher = await media_call(self.media.join_publisher)(
             room, participant=self.participant, offer_sdp=message.sdp
         )
         try:
-            endpoint = await _db(services.call_endpoint_record)(
+            endpoint = await db_call(services.call_endpoint_record)(
                 call=call, role=EndpointRole(self.role.value), endpoint=publisher
             )
         except CallRefused:
-            await _media_call(self.media.leave)(publisher)
+            await media_call(self.media.leave)(publisher)
             raise
         self.media_state.publisher = publisher
         self.media_state.publisher_endpoint = endpoint.pk
@@ -474,7 +461,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         """Once the publisher's media is up, tell the other party's socket to subscribe to it (in the background:
         the browser's ICE candidates must keep flowing meanwhile)."""
         try:
-            await _media_call(self.media.wait_for_media)(publisher, timeout=MEDIA_UP_TIMEOUT)
+            await media_call(self.media.wait_for_media)(publisher, timeout=MEDIA_UP_TIMEOUT)
         except MediaError as problem:
             logger.info("Publisher of %s never came up: %s", self.participant, problem)
             return
@@ -488,7 +475,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         item = self.media_state.subscriptions.get(message.subscription)
         if item is None:
             raise ProtocolError("protocol.unknown_subscription", "No such subscription.")
-        await _media_call(self.media.start_subscription)(item.subscription, answer_sdp=message.sdp)
+        await media_call(self.media.start_subscription)(item.subscription, answer_sdp=message.sdp)
 
     async def _ice(self, message: signalling.Ice) -> None:
         if message.target == "publisher":
@@ -500,7 +487,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             if item is None:
                 raise ProtocolError("protocol.unknown_subscription", "No such subscription.")
             endpoint = item.subscription
-        await _media_call(self.media.trickle)(endpoint, message.candidate)
+        await media_call(self.media.trickle)(endpoint, message.candidate)
 
     # --- Media sessions -------------------------------------------------------------------------------------------
 
@@ -508,22 +495,22 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         """Subscribe this party to the other party's feeds that are up and not yet received (live calls only)."""
         assert self.access is not None
         assert self.role in signalling.PARTIES
-        plan = await _db(_party_plan)(
+        plan = await db_call(_party_plan)(
             self.access.call_id, signalling.other_party(self.role), frozenset(self.media_state.feeds())
         )
         if plan is None:
             return
         call, room, fresh = plan
         feeds = [_feed(room, e) for e in fresh]
-        subscription = await _media_call(self.media.subscribe)(
+        subscription = await media_call(self.media.subscribe)(
             room, participant=self.participant, feeds=feeds, video_only=False
         )
         try:
-            endpoint, paused = await _db(_record_subscription)(
+            endpoint, paused = await db_call(_record_subscription)(
                 call, EndpointRole(self.role.value), subscription
             )
         except CallRefused:
-            await _media_call(self.media.leave)(subscription)
+            await media_call(self.media.leave)(subscription)
             return
         key = str(endpoint.pk)
         self.media_state.subscriptions[key] = _Subscribed(
@@ -531,7 +518,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         )
         if paused:
             # Paused between the plan and the record: the pause did not see this subscription.
-            await _media_call(self.media.pause_subscription)(subscription)
+            await media_call(self.media.pause_subscription)(subscription)
         await self.send_json(signalling.offer(key, subscription.offer_sdp))
 
     async def _subscribe_monitor(self) -> None:
@@ -540,16 +527,16 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         watched. A feed not up yet is skipped; its "up" event brings it."""
         assert self.access is not None
         assert self.role == Role.MONITOR
-        call, room = await _db(_call_and_room)(self.access.call_id)
+        call, room = await db_call(_call_and_room)(self.access.call_id)
         if room is None:
             return
         for party in (Role.RESIDENT, Role.CONTACT):
-            for published in await _db(_publishers_of)(self.access.call_id, party):
+            for published in await db_call(_publishers_of)(self.access.call_id, party):
                 if published.feed_id is None or published.feed_id in self.media_state.feeds():
                     continue
                 feed = _feed(room, published)
                 try:
-                    subscription = await _media_call(self.media.subscribe)(
+                    subscription = await media_call(self.media.subscribe)(
                         room, participant=self.participant, feeds=[feed], video_only=True
                     )
                 except NoSuchFeed as problem:
@@ -558,11 +545,11 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
                     )
                     continue
                 try:
-                    endpoint = await _db(services.call_endpoint_record)(
+                    endpoint = await db_call(services.call_endpoint_record)(
                         call=call, role=EndpointRole.MONITOR, endpoint=subscription
                     )
                 except CallRefused:
-                    await _media_call(self.media.leave)(subscription)
+                    await media_call(self.media.leave)(subscription)
                     return
                 key = str(endpoint.pk)
                 self.media_state.subscriptions[key] = _Subscribed(subscription, frozenset({feed.feed_id}))
@@ -571,11 +558,11 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
     async def _drop(self, key: str) -> None:
         item = self.media_state.subscriptions.pop(key)
         await self._leave_quietly(item.subscription)
-        await _db(_end_endpoints)([UUID(key)])
+        await db_call(_end_endpoints)([UUID(key)])
 
     async def _leave_quietly(self, endpoint: Publisher | Subscription) -> None:
         try:
-            await _media_call(self.media.leave)(endpoint)
+            await media_call(self.media.leave)(endpoint)
         except MediaError as problem:
             logger.info("Leaving %s's media session failed: %s", self.participant, problem)
 
@@ -586,12 +573,12 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             await self._drop(key)
         if self.role == Role.MONITOR and self.access is not None and self.access.viewing_id is not None:
             viewing_id, self.access = self.access.viewing_id, None
-            await _db(_end_viewing)(viewing_id, self.participant, self.media)
+            await db_call(_end_viewing)(viewing_id, self.participant, self.media)
         publisher = self.media_state.publisher
         if publisher is not None and self.media_state.publisher_endpoint is not None:
             self.media_state.publisher = None
             await self._leave_quietly(publisher)
-            await _db(_end_endpoints)([self.media_state.publisher_endpoint])
+            await db_call(_end_endpoints)([self.media_state.publisher_endpoint])
             self.media_state.publisher_endpoint = None
             if self.role is not None:
                 await self.channel_layer.group_send(

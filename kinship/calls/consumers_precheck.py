@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.cache import cache
 from django.utils import timezone
@@ -35,6 +34,7 @@ from . import signalling
 from .media.base import MediaError, MediaServer, Publisher, Room, Subscription
 from .provider import MediaNotConfigured, media_server
 from .signalling import ProtocolError
+from .threads import db_call, media_call
 
 logger = logging.getLogger(__name__)
 
@@ -103,10 +103,6 @@ def precheck_allowance_take(user_id: object) -> bool:
     return used <= PRECHECK_LIMIT
 
 
-def _media_call(function: Any) -> Any:
-    return sync_to_async(function, thread_sensitive=False)
-
-
 class PrecheckConsumer(AsyncJsonWebsocketConsumer):
     """One check per socket: at most one room, one publisher and one echo subscription."""
 
@@ -119,7 +115,7 @@ class PrecheckConsumer(AsyncJsonWebsocketConsumer):
         self.tasks: set[asyncio.Task[None]] = set()
         self.finished = False
         await self.accept()
-        refusal = await database_sync_to_async(precheck_access)(self.scope)
+        refusal = await db_call(precheck_access)(self.scope)
         if refusal is not None:
             await self.send_json(signalling.error(refusal.problem))
             await self.close(code=refusal.close_code)
@@ -162,7 +158,7 @@ class PrecheckConsumer(AsyncJsonWebsocketConsumer):
             elif isinstance(message, signalling.Answer):
                 if self.echo is None or message.subscription != ECHO:
                     raise ProtocolError("protocol.unknown_subscription", "No such subscription.")
-                await _media_call(self.media.start_subscription)(self.echo, answer_sdp=message.sdp)
+                await media_call(self.media.start_subscription)(self.echo, answer_sdp=message.sdp)
             elif isinstance(message, signalling.Ice):
                 await self._ice(message)
             elif isinstance(message, signalling.Leave):
@@ -182,14 +178,14 @@ class PrecheckConsumer(AsyncJsonWebsocketConsumer):
         if self.room is not None:
             raise ProtocolError("protocol.already_publishing", "This check has already started.")
         user = self.scope["user"]
-        if not await database_sync_to_async(precheck_allowance_take)(user.pk):
+        if not await db_call(precheck_allowance_take)(user.pk):
             raise ProtocolError(
                 "precheck.limit", "You have checked many times in the last hour. Try again later."
             )
-        self.room = await _media_call(self.media.create_room)(
+        self.room = await media_call(self.media.create_room)(
             call_id=f"precheck-{uuid.uuid4().hex}", record=False, publishers=1
         )
-        self.publisher = await _media_call(self.media.join_publisher)(
+        self.publisher = await media_call(self.media.join_publisher)(
             self.room, participant="precheck", offer_sdp=offer_sdp
         )
         await self.send_json(signalling.answer(self.publisher.answer_sdp))
@@ -199,7 +195,7 @@ class PrecheckConsumer(AsyncJsonWebsocketConsumer):
         """Once the browser's media is up at the media server, send it back to the same browser."""
         assert self.room is not None
         try:
-            await _media_call(self.media.wait_for_media)(publisher, timeout=MEDIA_UP_TIMEOUT)
+            await media_call(self.media.wait_for_media)(publisher, timeout=MEDIA_UP_TIMEOUT)
         except MediaError as problem:
             logger.info("Pre-call check media never came up: %s", problem)
             await self.send_json(
@@ -211,7 +207,7 @@ class PrecheckConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.send_json({"type": "media", "state": "up"})
         try:
-            self.echo = await _media_call(self.media.subscribe)(
+            self.echo = await media_call(self.media.subscribe)(
                 self.room, participant="precheck-echo", feeds=[publisher], video_only=False
             )
         except MediaError as problem:
@@ -229,7 +225,7 @@ class PrecheckConsumer(AsyncJsonWebsocketConsumer):
         endpoint = self.publisher if message.target == "publisher" else self.echo
         if message.target not in ("publisher", ECHO) or endpoint is None:
             raise ProtocolError("protocol.unknown_subscription", "No such subscription.")
-        await _media_call(self.media.trickle)(endpoint, message.candidate)
+        await media_call(self.media.trickle)(endpoint, message.candidate)
 
     async def _expire(self) -> None:
         await asyncio.sleep(PRECHECK_SECONDS)
@@ -250,6 +246,6 @@ class PrecheckConsumer(AsyncJsonWebsocketConsumer):
         if room is None:
             return
         try:
-            await _media_call(self.media.destroy_room)(room)
+            await media_call(self.media.destroy_room)(room)
         except MediaError as problem:
             logger.warning("Destroying pre-call check room %s failed: %s", room.room_id, problem)
