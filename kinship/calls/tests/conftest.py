@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from kinship.bookings.models import Booking, BookingStatus, RequestChannel
@@ -19,6 +20,15 @@ from kinship.calls.provider import media_server, media_server_reset
 from kinship.core.roles import Role
 from kinship.establishments.models import Establishment, Terminal, TerminalKind, hash_device_secret
 from kinship.factories import EstablishmentFactory, IrcFactory, TerminalFactory, staff_with
+
+#: For tests whose database work happens inside the private network namespace (an app server or the services
+#: running in a thread that entered it): PostgreSQL listens on the host's loopback, which the namespace cannot
+#: reach, so they run in the SQLite pass (the file is reachable from anywhere) and skip in the PostgreSQL pass.
+NAMESPACE_SAFE_DATABASE = pytest.mark.skipif(
+    "sqlite" not in settings.DATABASES["default"]["ENGINE"],
+    reason="the database is reached from inside the network namespace: SQLite only (PostgreSQL is on the host's "
+    "loopback); the SQLite pass runs this test",
+)
 
 #: The slot of the calls in these tests: Wednesday 3 March 2027, 10:00 to 11:00 UTC (London is on GMT).
 START = datetime(2027, 3, 3, 10, 0, tzinfo=UTC)

@@ -24,7 +24,7 @@ from kinship.calls.media.janus import JanusMediaServer
 from kinship.calls.models import Call, CallParty, CallState, EndpointRole, MonitorViewing
 from kinship.calls.provider import media_server_reset
 
-from .conftest import Place, book
+from .conftest import NAMESPACE_SAFE_DATABASE, Place, book
 from .test_janus_media import (  # noqa: F401 (fixtures, used by name)
     JanusUnderTest,
     Peers,
@@ -38,7 +38,7 @@ from .test_janus_media import (  # noqa: F401 (fixtures, used by name)
 )
 from .test_monitoring_signalling import join_as_monitor, monitor_browser, run
 
-pytestmark = [pytest.mark.janus, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.janus, pytest.mark.django_db(transaction=True), NAMESPACE_SAFE_DATABASE]
 
 #: The media server the consumer gets from ``provider.media_server`` during the test (the fixture's client).
 _SERVER: dict[str, MediaServer] = {}

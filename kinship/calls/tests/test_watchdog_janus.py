@@ -40,10 +40,10 @@ from kinship.calls.media.janus import JanusMediaServer, JanusNode
 from kinship.calls.models import Call, CallParty, CallState, EndpointRole, EndReason
 from kinship.calls.watchdog import NODE_LOST_NOTE, ROOM_LOST_NOTE, MediaWatchdog
 
-from .conftest import Place, book
+from .conftest import NAMESPACE_SAFE_DATABASE, Place, book
 from .test_janus_media import Peers, frames, inside, publish, subscribe, wait_for
 
-pytestmark = [pytest.mark.janus, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.janus, pytest.mark.django_db(transaction=True), NAMESPACE_SAFE_DATABASE]
 
 #: Not the shared Janus's 8088/7088 and 20000-20999.
 API = "http://127.0.0.1:8288/janus"
