@@ -82,23 +82,22 @@ class Place:
     terminal: Terminal
 
 
-@pytest.fixture
-def prison() -> Place:
-    establishment = EstablishmentFactory()
+def place(establishment: Establishment) -> Place:
+    """An establishment with its supervising officer, its monitoring officer and a registered monitoring
+    terminal."""
     return Place(
         establishment=establishment,
         officer=staff_with(Role.SUPERVISING_OFFICER, establishment),
         monitor=staff_with(Role.MONITORING_OFFICER, establishment),
         terminal=monitoring_terminal(establishment),
     )
+
+
+@pytest.fixture
+def prison() -> Place:
+    return place(EstablishmentFactory())
 
 
 @pytest.fixture
 def irc() -> Place:
-    establishment = IrcFactory()
-    return Place(
-        establishment=establishment,
-        officer=staff_with(Role.SUPERVISING_OFFICER, establishment),
-        monitor=staff_with(Role.MONITORING_OFFICER, establishment),
-        terminal=monitoring_terminal(establishment),
-    )
+    return place(IrcFactory())

@@ -1,38 +1,23 @@
-"""Fixtures for the recording tests: the in-memory media server, private folders for raw files and stored
-recordings, calls in a prison and an IRC taken live and closed through the call services, and a stand-in for the
-slow media work where a test is about the bookkeeping around it."""
+"""Fixtures for the recording tests: the call tests' in-memory media server and places (a prison, an IRC), private
+folders for raw files and stored recordings, and a stand-in for the slow media work where a test is about the
+bookkeeping around it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kinship.calls import services as call_services
-from kinship.calls.media.fake import FakeMediaServer
-from kinship.calls.models import Call, CallParty
-from kinship.calls.provider import media_server, media_server_reset
-from kinship.calls.tests.conftest import START, Place, book, monitoring_terminal
-from kinship.core.roles import Role
-from kinship.factories import EstablishmentFactory, IrcFactory, staff_with
+from kinship.calls.models import Call
+
+# The call tests' fixtures (the in-memory media server, a prison and an IRC with their staff and terminal) and
+# their way of taking a call live, shared rather than copied.
+from kinship.calls.tests.conftest import fake_media, irc, prison  # noqa: F401 - fixtures
+from kinship.calls.tests.test_lifecycle import NOW, live  # noqa: F401 - for the recording tests
 from kinship.recordings import mux
 
 from .media import write_recording
-
-NOW = START + timedelta(minutes=1)
-
-
-@pytest.fixture(autouse=True)
-def fake_media(settings: Any) -> Iterator[FakeMediaServer]:
-    settings.KINSHIP_MEDIA_SERVER = "kinship.calls.media.fake.FakeMediaServer"
-    media_server_reset()
-    server = media_server()
-    assert isinstance(server, FakeMediaServer)
-    yield server
-    media_server_reset()
 
 
 @pytest.fixture(autouse=True)
@@ -41,42 +26,6 @@ def private_folders(settings: Any, tmp_path: Path) -> tuple[Path, Path]:
     settings.JANUS_RECORDINGS_DIR = tmp_path / "raw"
     settings.MEDIA_ROOT = tmp_path / "private"
     return settings.JANUS_RECORDINGS_DIR, settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def prison() -> Place:
-    establishment = EstablishmentFactory()
-    return Place(
-        establishment=establishment,
-        officer=staff_with(Role.SUPERVISING_OFFICER, establishment),
-        monitor=staff_with(Role.MONITORING_OFFICER, establishment),
-        terminal=monitoring_terminal(establishment),
-    )
-
-
-@pytest.fixture
-def irc() -> Place:
-    establishment = IrcFactory()
-    return Place(
-        establishment=establishment,
-        officer=staff_with(Role.SUPERVISING_OFFICER, establishment),
-        monitor=staff_with(Role.MONITORING_OFFICER, establishment),
-        terminal=monitoring_terminal(establishment),
-    )
-
-
-def live_call(place: Place, media: FakeMediaServer) -> Call:
-    """A call of ``place`` opened, checked in, watched (prison) or adult-checked (IRC) and started."""
-    call = call_services.call_open(booking=book(place.establishment), media=media, now=START)
-    call_services.call_check_in(call=call, party=CallParty.RESIDENT, actor=place.officer, now=NOW)
-    call = call_services.call_check_in(call=call, party=CallParty.OFFICER, actor=place.officer, now=NOW)
-    if call.establishment.profile == "immigration_detention":
-        call_services.call_adult_check(call=call, actor=place.officer, now=NOW)
-    else:
-        call_services.monitor_viewing_start(
-            call=call, officer=place.monitor, terminal=place.terminal, reason="Routine monitoring", now=NOW
-        )
-    return call_services.call_start(call=call, actor=place.officer, now=NOW)
 
 
 def raw_files(call: Call) -> list[Path]:

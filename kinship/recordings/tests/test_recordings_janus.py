@@ -20,8 +20,8 @@ import pytest
 from av.audio.resampler import AudioResampler
 
 from kinship.calls import services as call_services
-from kinship.calls.models import Call, CallParty, EndpointRole
-from kinship.calls.tests.conftest import START, book, monitoring_terminal
+from kinship.calls.models import Call, EndpointRole
+from kinship.calls.tests.conftest import place
 from kinship.calls.tests.test_janus_media import (  # noqa: F401 (fixtures)
     JanusUnderTest,
     Peers,
@@ -34,13 +34,12 @@ from kinship.calls.tests.test_janus_media import (  # noqa: F401 (fixtures)
     subscribe,
     wait_for,
 )
+from kinship.calls.tests.test_lifecycle import NOW, live
 from kinship.core.roles import Role
 from kinship.factories import EstablishmentFactory, IrcFactory, staff_with
 from kinship.recordings.models import Recording, RecordingStatus
 
 pytestmark = [pytest.mark.janus, pytest.mark.django_db]
-
-NOW = START + timedelta(minutes=1)
 
 
 @pytest.fixture(autouse=True)
@@ -49,24 +48,6 @@ def _folders(settings: Any, janus: JanusUnderTest, tmp_path: Path) -> None:  # n
         pytest.skip("janus-pp-rec is missing (apt-get install janus-tools; scripts/ensure-system-packages)")
     settings.JANUS_RECORDINGS_DIR = janus.recordings / "kinship"
     settings.MEDIA_ROOT = tmp_path / "private"
-
-
-def _live(establishment: Any, media: Any) -> Call:
-    officer = staff_with(Role.SUPERVISING_OFFICER, establishment)
-    call = call_services.call_open(booking=book(establishment), media=media, now=START)
-    call_services.call_check_in(call=call, party=CallParty.RESIDENT, actor=officer, now=NOW)
-    call = call_services.call_check_in(call=call, party=CallParty.OFFICER, actor=officer, now=NOW)
-    if establishment.profile == "immigration_detention":
-        call_services.call_adult_check(call=call, actor=officer, now=NOW)
-    else:
-        call_services.monitor_viewing_start(
-            call=call,
-            officer=staff_with(Role.MONITORING_OFFICER, establishment),
-            terminal=monitoring_terminal(establishment),
-            reason="Routine monitoring",
-            now=NOW,
-        )
-    return call_services.call_start(call=call, actor=officer, now=NOW)
 
 
 def _talk(call: Call, media: Any, party: Peers) -> None:
@@ -102,7 +83,7 @@ def test_pf_1_3_a_prison_call_leaves_one_playable_webm_of_both_sides(
     peers: Peers,  # noqa: F811 - the imported fixture
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    call = _live(EstablishmentFactory(), server)
+    call = live(place(EstablishmentFactory()), server)
     raw = Path(call.rec_dir)
     assert call.recorded
     assert raw.parent == janus.recordings / "kinship"
@@ -157,7 +138,7 @@ def test_dso_annex_a_an_irc_call_leaves_no_recording_at_all(
     django_capture_on_commit_callbacks: Any,
     settings: Any,
 ) -> None:
-    call = _live(IrcFactory(), server)
+    call = live(place(IrcFactory()), server)
     assert not call.recorded
     assert call.rec_dir == ""
     _talk(call, server, peers)

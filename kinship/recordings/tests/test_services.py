@@ -22,7 +22,7 @@ from kinship.recordings.tasks import recordings_tick
 from kinship.safeguarding.models import IncidentStatus
 from kinship.safeguarding.services_welfare import incident_create
 
-from .conftest import NOW, live_call, raw_files
+from .conftest import NOW, live, raw_files
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def actions(recording: Recording) -> list[str]:
 def test_pf_1_3_a_prison_call_that_ends_leaves_one_stored_recording_and_no_raw_files(
     prison, fake_media, fake_mux, django_capture_on_commit_callbacks
 ):
-    call = live_call(prison, fake_media)
+    call = live(prison, fake_media)
     raw = raw_files(call)
     assert Path(call.rec_dir) == settings.JANUS_RECORDINGS_DIR / str(call.pk)
 
@@ -87,7 +87,7 @@ def test_pf_1_3_a_prison_call_that_ends_leaves_one_stored_recording_and_no_raw_f
 def test_terminated_and_failed_calls_are_processed_too(
     prison, fake_media, fake_mux, django_capture_on_commit_callbacks, how
 ):
-    call = live_call(prison, fake_media)
+    call = live(prison, fake_media)
     raw_files(call)
     with django_capture_on_commit_callbacks(execute=True):
         if how == "terminate":
@@ -108,7 +108,7 @@ def test_terminated_and_failed_calls_are_processed_too(
 def test_dso_annex_a_an_irc_call_is_never_recorded_and_leaves_nothing(
     irc, fake_media, fake_mux, django_capture_on_commit_callbacks
 ):
-    call = live_call(irc, fake_media)
+    call = live(irc, fake_media)
     assert not call.recorded
     assert call.rec_dir == ""
     end(call, irc, fake_media, django_capture_on_commit_callbacks)
@@ -121,7 +121,7 @@ def test_dso_annex_a_an_irc_call_is_never_recorded_and_leaves_nothing(
 
 
 def test_processing_is_idempotent(prison, fake_media, fake_mux, django_capture_on_commit_callbacks):
-    call = live_call(prison, fake_media)
+    call = live(prison, fake_media)
     raw_files(call)
     end(call, prison, fake_media, django_capture_on_commit_callbacks)
     first = Recording.objects.get(call=call)
@@ -142,7 +142,7 @@ def test_processing_is_idempotent(prison, fake_media, fake_mux, django_capture_o
 
 
 def test_a_call_still_running_is_not_processed(prison, fake_media, fake_mux):
-    call = live_call(prison, fake_media)
+    call = live(prison, fake_media)
     raw_files(call)
     assert services.recording_process(call_id=str(call.pk)) is None
     assert not Recording.objects.exists()
@@ -151,7 +151,7 @@ def test_a_call_still_running_is_not_processed(prison, fake_media, fake_mux):
 def test_a_failure_is_kept_on_the_row_the_raw_files_stay_and_a_retry_succeeds(
     prison, fake_media, fake_mux, django_capture_on_commit_callbacks
 ):
-    call = live_call(prison, fake_media)
+    call = live(prison, fake_media)
     raw = raw_files(call)
     fake_mux.fail = OSError("disk full")
 
@@ -185,7 +185,7 @@ def test_a_failure_is_kept_on_the_row_the_raw_files_stay_and_a_retry_succeeds(
 def test_retries_stop_after_the_last_attempt(
     prison, fake_media, fake_mux, django_capture_on_commit_callbacks
 ):
-    call = live_call(prison, fake_media)
+    call = live(prison, fake_media)
     raw_files(call)
     fake_mux.fail = RuntimeError("broken codec")
     end(call, prison, fake_media, django_capture_on_commit_callbacks)
@@ -196,7 +196,7 @@ def test_retries_stop_after_the_last_attempt(
 
 
 def test_a_run_in_progress_is_not_taken_over_until_it_is_stale(prison, fake_media, fake_mux):
-    call = live_call(prison, fake_media)
+    call = live(prison, fake_media)
     raw_files(call)
     call.state = "ended"
     call.ended_at = ENDED
@@ -225,7 +225,7 @@ def test_a_run_in_progress_is_not_taken_over_until_it_is_stale(prison, fake_medi
 def test_a_call_nobody_published_in_leaves_an_empty_recording(
     prison, fake_media, fake_mux, django_capture_on_commit_callbacks
 ):
-    call = live_call(prison, fake_media)
+    call = live(prison, fake_media)
     end(call, prison, fake_media, django_capture_on_commit_callbacks)
     recording = Recording.objects.get(call=call)
     assert recording.status == RecordingStatus.EMPTY
@@ -234,7 +234,7 @@ def test_a_call_nobody_published_in_leaves_an_empty_recording(
 
 
 def test_the_tick_picks_up_a_call_whose_processing_was_never_enqueued(prison, fake_media, fake_mux):
-    call = live_call(prison, fake_media)
+    call = live(prison, fake_media)
     raw_files(call)
     # Ended without running its on-commit hook (a worker that was down, say).
     call_services.call_end(call=call, actor=prison.officer, media=fake_media, now=ENDED)
@@ -253,7 +253,7 @@ def test_the_tick_is_a_periodic_task():
 
 @pytest.fixture
 def stored(prison, fake_media, fake_mux, django_capture_on_commit_callbacks) -> Recording:
-    call = live_call(prison, fake_media)
+    call = live(prison, fake_media)
     raw_files(call)
     end(call, prison, fake_media, django_capture_on_commit_callbacks)
     return Recording.objects.get(call=call)
@@ -317,7 +317,7 @@ def test_pf_4_20_a_recording_held_for_an_investigation_is_not_deleted_until_it_c
 def test_pf_4_20_raw_files_of_a_failed_recording_are_deleted_at_the_end_of_retention_too(
     prison, fake_media, fake_mux, django_capture_on_commit_callbacks
 ):
-    call = live_call(prison, fake_media)
+    call = live(prison, fake_media)
     raw = raw_files(call)
     fake_mux.fail = OSError("broken")
     end(call, prison, fake_media, django_capture_on_commit_callbacks)
