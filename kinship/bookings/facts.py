@@ -397,16 +397,6 @@ def slot_use(
     return _counts(slot, now=now, exclude_hold=exclude_hold, count_holds=count_holds)
 
 
-def slot_with_use(
-    slot_id: Any, *, now: datetime, exclude_hold: SlotHold | None = None, count_holds: bool = True
-) -> tuple[Slot, SlotUse]:
-    """The slot with its establishment and room, and how full it is, without a lock. The counts come from one
-    statement, so "full" was true at that moment (a place freed later is for a later request); "not full" must
-    be checked again under the lock before anything is written."""
-    slot = Slot.objects.select_related("establishment", "room").get(pk=slot_id)
-    return slot, _counts(slot, now=now, exclude_hold=exclude_hold, count_holds=count_holds)
-
-
 def slot_facts(slot: Slot, use: SlotUse) -> policy.Slot:
     return policy.Slot(
         start=slot.starts_at,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -699,12 +699,14 @@ def _request_attempt(
     ``BookingRefused`` with every reason when ``slot`` cannot be booked."""
     contacts = [lead_contact, *participants]
     own_hold, hold_refused = _own_hold(hold, slot=slot, resident=resident, actor=actor, now=now)
-    # Most requests in a rush are for a time already taken: one unlocked read says so (see ``slot_with_use``)
-    # and they go straight to their reasons without queueing for the slot's lock.
-    seen, seen_use = booking_facts.slot_with_use(slot.pk, now=now, exclude_hold=own_hold)
+    # Most requests in a rush are for a time already taken: counted without a lock, they go straight to their
+    # reasons instead of queueing for the slot's lock. The count is one statement, a consistent snapshot, so
+    # "full" was true at that moment (a place freed later is for a later request); "not full" is counted again
+    # under the lock below before anything is written.
+    seen = Slot.objects.select_related("establishment", "room").get(pk=slot.pk)
+    # A legal call in immigration detention books ahead of other people's holds (DSO 9).
     priority = policy.booking_priority(policy.Profile(seen.establishment.profile), policy.CallKind(kind))
-    if priority != 0:  # a legal call in immigration detention books ahead of other people's holds (DSO 9)
-        seen_use = replace(seen_use, holds=0)
+    seen_use = booking_facts.slot_use(seen, now=now, exclude_hold=own_hold, count_holds=priority == 0)
     try:
         if seen_use.left < 1:
             slot = seen
