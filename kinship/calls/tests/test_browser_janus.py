@@ -49,7 +49,7 @@ from kinship.establishments.selectors import TERMINAL_COOKIE_NAME
 from kinship.testing import assert_accessible
 
 from .conftest import Place, book
-from .test_janus_media import ADMIN, API, JanusUnderTest, Peers, janus  # noqa: F401
+from .test_janus_media import ADMIN, API, JanusUnderTest, Peers, janus, wait_for  # noqa: F401
 from .test_signalling import DEVICE, resident_terminal
 
 pytestmark = [pytest.mark.janus, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -243,6 +243,17 @@ def _frames(page: Page) -> int:
     return int(page.locator('[data-call="remote"]').get_attribute("data-frames") or 0)
 
 
+def resident_sees(peers: Peers, view: str) -> None:
+    """Waits (bounded) until the aiortc resident has decoded more than ten frames of Chromium's video and audio
+    on ``view``; the test's assertions then check the counts."""
+
+    def enough(stats: dict[str, Any]) -> bool:
+        seen = stats.get(view, {}).get("frames", {})
+        return bool(seen.get("video", 0) > 10 and seen.get("audio", 0) > 10)
+
+    wait_for(peers, enough, timeout=10)
+
+
 def test_chromium_joins_a_call_as_the_contact_and_decodes_the_residents_video_through_janus(
     janus: JanusUnderTest,  # noqa: F811 - the imported fixture
     janus_media: None,
@@ -315,6 +326,9 @@ def test_chromium_joins_a_call_as_the_contact_and_decodes_the_residents_video_th
                 assert_accessible(page)
                 frames_seen = _frames(page)
 
+                # The resident has Chromium's media too before anything is dropped (a busy machine is slower).
+                resident_sees(peers, "resident-sees-other-1")
+
                 # The socket drops mid-call: the page rejoins by itself and the resident's video comes back.
                 page_side, server_side = sockets[-1]
                 server_side.close(code=4000, reason="dropped by the test")
@@ -323,6 +337,7 @@ def test_chromium_joins_a_call_as_the_contact_and_decodes_the_residents_video_th
                 assert len(sockets) == 2, "the page did not reconnect"
                 expect(page.get_by_role("status")).to_have_text("The call is live")
                 frames_seen = _frames(page)
+                resident_sees(peers, "resident-sees-other-2")
 
                 # The officer ends the call: the page says so and lets the camera go.
                 services.call_end(call=call, actor=irc.officer, media=media_server())
