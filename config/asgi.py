@@ -13,7 +13,11 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from kinship.calls.provider import preload as preload_media_server  # noqa: E402
 from kinship.calls.routing import websocket_urlpatterns  # noqa: E402
+
+# The media server's client is imported at start-up, not while the first call's participants wait for it.
+preload_media_server()
 
 application = ProtocolTypeRouter(
     {

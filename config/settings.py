@@ -329,6 +329,9 @@ _janus_ports = os.environ.get("JANUS_RTP_PORT_RANGE", "20000-20999").split("-")
 JANUS_RTP_PORT_RANGE = (int(_janus_ports[0]), int(_janus_ports[1]))
 JANUS_HTTP_ACL = _env_list("JANUS_HTTP_ACL")
 JANUS_REQUEST_TIMEOUT_SECONDS = float(os.environ.get("JANUS_REQUEST_TIMEOUT_SECONDS", "10"))
+# Sessions with a VideoRoom handle attached that each web process keeps ready per node, so that joining a call
+# skips two round trips to Janus (kinship/calls/media/janus.py); 0 turns them off.
+JANUS_SPARE_HANDLES = int(os.environ.get("JANUS_SPARE_HANDLES", "4"))
 # Prison recordings (PF 1.3): Janus writes each call's raw .mjr files into a folder of its own under this one.
 JANUS_RECORDINGS_DIR = Path(os.environ.get("JANUS_RECORDINGS_DIR", VAR_DIR / "recordings"))
 # The media server the call lifecycle uses (kinship/calls/provider.py): a dotted path to a MediaServer class (built

@@ -48,7 +48,7 @@ from . import facts, services, signalling
 from .errors import CallRefused
 from .media.base import MediaError, MediaServer, NoSuchFeed, Publisher, Room, Stream, Subscription
 from .models import Call, CallEndpoint, CallState, EndpointRole, MonitorViewing
-from .provider import MediaNotConfigured, media_server
+from .provider import MediaNotConfigured, participant_media_server
 from .signalling import ProtocolError, Role
 from .threads import db_call, media_call
 from .views import CALL_SUPERVISORS
@@ -322,7 +322,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=result.close_code)
             return
         try:
-            self.media: MediaServer = await sync_to_async(media_server)()
+            self.media: MediaServer = await sync_to_async(participant_media_server)()
         except MediaNotConfigured:
             await self.send_json(
                 signalling.error(ProtocolError("media.not_configured", "Calls are not available now."))

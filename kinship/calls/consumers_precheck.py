@@ -32,7 +32,7 @@ from kinship.bookings.models import ACTIVE_STATUSES, Booking
 
 from . import signalling
 from .media.base import MediaError, MediaServer, Publisher, Room, Subscription
-from .provider import MediaNotConfigured, media_server
+from .provider import MediaNotConfigured, participant_media_server
 from .signalling import ProtocolError
 from .threads import db_call, media_call
 
@@ -121,7 +121,7 @@ class PrecheckConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=refusal.close_code)
             return
         try:
-            self.media: MediaServer = await sync_to_async(media_server)()
+            self.media: MediaServer = await sync_to_async(participant_media_server)()
         except MediaNotConfigured:
             await self.send_json(
                 signalling.error(ProtocolError("media.not_configured", "Calls are not available now."))

@@ -41,6 +41,26 @@ def media_server() -> MediaServer:
     return _build(path)
 
 
+def participant_media_server() -> MediaServer:
+    """The media server, for a process that joins participants (the signalling consumers): a server that can
+    keep handles ready for their joins (the Janus client's spares) starts doing so."""
+    server = media_server()
+    keep_spares = getattr(server, "keep_spare_handles", None)
+    if callable(keep_spares):
+        keep_spares()
+    return server
+
+
+def preload() -> None:
+    """Import the configured media server's code now, when a web process starts, instead of on the first
+    call's join: importing the Janus client's HTTP library (httpx, with what it pulls in) took about 0.9 s of
+    CPU here, and every socket connecting meanwhile waited for it (bench/media_load.py). Nothing is built or
+    contacted: the instance is still made on first use."""
+    path = getattr(settings, "KINSHIP_MEDIA_SERVER", "")
+    if path:
+        import_string(path)
+
+
 def media_server_reset() -> None:
     """Forget the instance (tests, or after changing the setting)."""
     _build.cache_clear()

@@ -5,7 +5,10 @@ short-lived control session for room requests (create, kick, destroy), which nee
 key and so are never made on a participant's behalf by a browser. Asynchronous requests (join, publish, start,
 pause) are answered by an "ack" and then an event, fetched by long-polling the session; events that arrive while
 waiting for another (webrtcup, media, hangup) are kept for whoever asks next. A keepalive thread (``start_keepalive``)
-keeps owned sessions alive between requests.
+keeps owned sessions alive between requests. In the process that joins participants (``keep_spare_handles``), the
+client also keeps a few spare sessions per node, each with its VideoRoom handle attached and in no room, so that a
+participant's publisher or subscription starts with its join request instead of two round trips to create a
+session and attach a handle.
 
 A call is placed on the least-loaded healthy node: health is the admin API's ``list_sessions`` and the API's
 ``info`` both answering; load is the number of sessions on the node.
@@ -81,9 +84,12 @@ class JanusMediaServer:
         admin_key: Secret,
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
+        spare_handles: int = 0,
     ) -> None:
         if not nodes:
             raise ValueError("at least one Janus node is needed")
+        if spare_handles < 0:
+            raise ValueError("spare_handles cannot be negative")
         self._nodes = {node.url.rstrip("/"): node for node in nodes}
         self._admin_secret = admin_secret
         self._admin_key = admin_key
@@ -95,6 +101,12 @@ class JanusMediaServer:
         self._room_sessions: dict[int, set[tuple[str, int]]] = {}
         self._keepalive_stop = threading.Event()
         self._keepalive_thread: threading.Thread | None = None
+        #: Attached handles kept ready per node (session id, handle id): only while the keepalive runs, which
+        #: keeps their sessions alive (Janus ends a silent session after 60 s).
+        self._spare_target = spare_handles
+        self._keeping_spares = False
+        self._spares: dict[str, list[tuple[int, int]]] = {url: [] for url in self._nodes}
+        self._refilling: set[str] = set()
 
     @classmethod
     def from_settings(cls) -> JanusMediaServer:
@@ -108,6 +120,7 @@ class JanusMediaServer:
             admin_secret=Secret(settings.JANUS_ADMIN_SECRET),
             admin_key=Secret(settings.JANUS_ADMIN_KEY),
             timeout=settings.JANUS_REQUEST_TIMEOUT_SECONDS,
+            spare_handles=settings.JANUS_SPARE_HANDLES,
         )
 
     # -- transport -----------------------------------------------------------------------------------------------
@@ -163,6 +176,79 @@ class JanusMediaServer:
                 sessions.discard((node, session_id))
         with contextlib.suppress(NoSuchSession):
             self._post(f"{node}/{session_id}", {"janus": "destroy"})
+
+    def spare_sessions(self) -> int:
+        """How many spare sessions (attached handles in no room) this client holds on all its nodes now."""
+        with self._lock:
+            return sum(len(items) for items in self._spares.values())
+
+    def _take_spare(self, node: str) -> tuple[int, int] | None:
+        """A spare attached handle on ``node`` whose session the keepalive has not found gone, or ``None``; a
+        refill is started either way."""
+        spare = None
+        with self._lock:
+            spares = self._spares.get(node, [])
+            while spares and spare is None:
+                candidate = spares.pop(0)
+                if (node, candidate[0]) in self._pending:
+                    spare = candidate
+        self._refill_spares(node)
+        return spare
+
+    def _refill_spares(self, node: str) -> None:
+        """Bring ``node``'s spares back to the target in a background thread (one at a time per node), while the
+        keepalive runs. A node that does not answer is left alone until the next participant asks."""
+        with self._lock:
+            if (
+                not self._keeping_spares
+                or self._keepalive_thread is None
+                or self._keepalive_stop.is_set()
+                or node in self._refilling
+                or len(self._spares.get(node, [])) >= self._spare_target
+            ):
+                return
+            self._refilling.add(node)
+
+        def run() -> None:
+            try:
+                while not self._keepalive_stop.is_set():
+                    with self._lock:
+                        if len(self._spares[node]) >= self._spare_target:
+                            return
+                    opened = self._open(node)
+                    with self._lock:
+                        kept = not self._keepalive_stop.is_set()
+                        if kept:
+                            self._spares[node].append(opened)
+                    if not kept:  # the client closed meanwhile
+                        self._destroy_session(node, opened[0])
+            except MediaError as exc:
+                logger.info("Janus node %s: no spare handle opened: %s", node, exc)
+            finally:
+                with self._lock:
+                    self._refilling.discard(node)
+
+        threading.Thread(target=run, name="janus-spares", daemon=True).start()
+
+    def _attached[T](self, node: str, use: Callable[[int, int], T]) -> tuple[int, int, T]:
+        """Runs ``use(session_id, handle_id)`` on a spare handle, or on one opened now; the session is destroyed
+        if ``use`` fails. A spare whose session Janus no longer knows (the node restarted since) is dropped and
+        a fresh handle opened."""
+        spare = self._take_spare(node)
+        if spare is not None:
+            try:
+                return (*spare, use(*spare))
+            except NoSuchSession:
+                self._destroy_session(node, spare[0])
+            except BaseException:
+                self._destroy_session(node, spare[0])
+                raise
+        session_id, handle_id = self._open(node)
+        try:
+            return session_id, handle_id, use(session_id, handle_id)
+        except BaseException:
+            self._destroy_session(node, session_id)
+            raise
 
     def _poll(self, node: str, session_id: int, deadline: float) -> None:
         """One long poll; events found are appended to the session's pending list."""
@@ -250,10 +336,14 @@ class JanusMediaServer:
             try:
                 self._post(f"{node}/{session_id}", {"janus": "keepalive"})
             except NoSuchSession:
-                # Gone with its room (destroyed by another process, or the node restarted): stop asking.
+                # Gone with its room (destroyed by another process, or the node restarted): stop asking, and
+                # replace it if it was a spare.
                 with self._lock:
                     self._pending.pop((node, session_id), None)
                     self._poll_locks.pop((node, session_id), None)
+                    spares = self._spares.get(node, [])
+                    spares[:] = [spare for spare in spares if spare[0] != session_id]
+                self._refill_spares(node)
             except MediaError as exc:
                 logger.warning("Janus keepalive failed for session %s on %s: %s", session_id, node, exc)
 
@@ -268,11 +358,28 @@ class JanusMediaServer:
         self._keepalive_thread = threading.Thread(target=run, name="janus-keepalive", daemon=True)
         self._keepalive_thread.start()
 
+    def keep_spare_handles(self) -> None:
+        """From now on keep ``spare_handles`` attached handles ready on every node, for participants' publishers
+        and subscriptions: asked for by the process that joins participants (the web process's signalling), not
+        by the worker or the watchdog, which never do. Spares are kept only while the keepalive runs (Janus ends
+        a silent session after 60 s)."""
+        with self._lock:
+            self._keeping_spares = True
+        for node in self._nodes:
+            self._refill_spares(node)
+
     def close(self) -> None:
         self._keepalive_stop.set()
         if self._keepalive_thread is not None:
             self._keepalive_thread.join(timeout=self._timeout)
             self._keepalive_thread = None
+        with self._lock:
+            spares = [(node, session_id) for node, items in self._spares.items() for session_id, _ in items]
+            for items in self._spares.values():
+                items.clear()
+        for node, session_id in spares:
+            with contextlib.suppress(MediaError):
+                self._destroy_session(node, session_id)
         self._http.close()
 
     # -- nodes ---------------------------------------------------------------------------------------------------
@@ -408,29 +515,27 @@ class JanusMediaServer:
 
     def join_publisher(self, room: Room, *, participant: str, offer_sdp: str) -> Publisher:
         node = self._node(room.node)
-        session_id, handle_id = self._open(node)
-        try:
-            joined, _ = self._message(
+
+        def join(session_id: int, handle_id: int) -> tuple[int, Json]:
+            # Joining and publishing in one request (one round trip and one event, not two of each).
+            joined, answer = self._message(
                 node,
                 session_id,
                 handle_id,
                 {
-                    "request": "join",
+                    "request": "joinandconfigure",
                     "ptype": "publisher",
                     "room": room.room_id,
                     "pin": room.pin.reveal(),
                     "display": participant,
                 },
-            )
-            feed_id = int(joined["id"])
-            _, answer = self._message(
-                node, session_id, handle_id, {"request": "publish"}, jsep={"type": "offer", "sdp": offer_sdp}
+                jsep={"type": "offer", "sdp": offer_sdp},
             )
             if not answer or answer.get("type") != "answer":
                 raise MediaError("Janus accepted the offer without an answer")
-        except BaseException:
-            self._destroy_session(node, session_id)
-            raise
+            return int(joined["id"]), answer
+
+        session_id, handle_id, (feed_id, answer) = self._attached(node, join)
         self._own(room, session_id)
         return Publisher(
             room=room,
@@ -468,8 +573,8 @@ class JanusMediaServer:
                 wanted.append({"feed": feed.feed_id})
         if not wanted:
             raise NoSuchFeed("nothing to subscribe to")
-        session_id, handle_id = self._open(node)
-        try:
+
+        def join(session_id: int, handle_id: int) -> tuple[str, tuple[Stream, ...]]:
             attached, offer = self._message(
                 node,
                 session_id,
@@ -497,9 +602,9 @@ class JanusMediaServer:
                 raise MediaError(
                     "Janus offered a video-only subscriber more than video; refusing it (PF 4.21)"
                 )
-        except BaseException:
-            self._destroy_session(node, session_id)
-            raise
+            return offer_sdp, streams
+
+        session_id, handle_id, (offer_sdp, streams) = self._attached(node, join)
         self._own(room, session_id)
         return Subscription(
             room=room,

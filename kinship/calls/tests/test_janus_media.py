@@ -373,3 +373,44 @@ def test_calls_go_to_a_healthy_node(janus: JanusUnderTest) -> None:
             media.destroy_room(room)
         finally:
             media.close()
+
+
+def test_a_publisher_joins_on_a_spare_handle_and_media_flows(janus: JanusUnderTest, peers: Peers) -> None:
+    with inside(janus.namespace):
+        media = JanusMediaServer(
+            nodes=[JanusNode(API, ADMIN)],
+            admin_secret=Secret(janus.admin_secret),
+            admin_key=Secret(janus.admin_key),
+            spare_handles=2,
+        )
+        try:
+            media.start_keepalive()
+            media.keep_spare_handles()
+            deadline = time.monotonic() + 10
+            while [node.sessions for node in media.nodes()] != [2] and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert [node.sessions for node in media.nodes()] == [2]  # two spares, in no room
+            spares = {session_id for session_id, _ in media._spares[API]}
+            room = media.create_room(call_id="spares", record=False)
+
+            resident = publish(media, peers, room, "resident")  # joins and publishes in one request; media up
+
+            assert resident.session_id in spares
+            deadline = time.monotonic() + 10
+            while [node.sessions for node in media.nodes()] != [3] and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert [node.sessions for node in media.nodes()] == [3]  # the publisher and two spares again
+            media.destroy_room(room)
+            assert [node.sessions for node in media.nodes()] == [2]  # the spares outlive the room
+        finally:
+            media.close()
+        # Closing the client ends its spares.
+        check = JanusMediaServer(
+            nodes=[JanusNode(API, ADMIN)],
+            admin_secret=Secret(janus.admin_secret),
+            admin_key=Secret(janus.admin_key),
+        )
+        try:
+            assert [node.sessions for node in check.nodes()] == [0]
+        finally:
+            check.close()

@@ -4,6 +4,8 @@ test_janus_media.py): acks and events, events kept for later, error mapping, nod
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -31,7 +33,9 @@ ANSWER = OFFER.replace("a=mid", "a=recvonly\r\na=mid")
 Handler = Callable[[httpx.Request, dict[str, Any]], Any]
 
 
-def client(handler: Handler, nodes: list[JanusNode] | None = None) -> JanusMediaServer:
+def client(
+    handler: Handler, nodes: list[JanusNode] | None = None, *, spare_handles: int = 0
+) -> JanusMediaServer:
     def respond(request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content) if request.content else {}
         reply = handler(request, body)
@@ -47,6 +51,7 @@ def client(handler: Handler, nodes: list[JanusNode] | None = None) -> JanusMedia
         admin_key=Secret("admin-key-0123456789"),
         timeout=2,
         transport=httpx.MockTransport(respond),
+        spare_handles=spare_handles,
     )
 
 
@@ -139,16 +144,16 @@ class ScriptedJanus:
 
     def message(self, body: dict[str, Any]) -> Any:
         request, transaction = body["body"]["request"], body["transaction"]
-        if request == "join" and body["body"]["ptype"] == "publisher":
-            self.queued.append(self.event(transaction, {"videoroom": "joined", "id": 33, "private_id": 44}))
-            return {"janus": "ack"}
-        if request == "publish":
+        if request == "joinandconfigure" and body["body"]["ptype"] == "publisher":
+            assert body["jsep"]["type"] == "offer"
             # Janus's webrtcup can come before the transaction's event; it must be kept for wait_for_media.
             self.queued.append({"janus": "webrtcup", "session_id": 11, "sender": 22})
             self.queued.append({"janus": "keepalive"})
             self.queued.append(
                 self.event(
-                    transaction, {"videoroom": "event", "configured": "ok"}, {"type": "answer", "sdp": ANSWER}
+                    transaction,
+                    {"videoroom": "joined", "id": 33, "private_id": 44},
+                    {"type": "answer", "sdp": ANSWER},
                 )
             )
             return {"janus": "ack"}
@@ -194,13 +199,16 @@ def test_publishing_waits_for_the_answer_and_keeps_other_events() -> None:
     assert publisher.feed_id == 33
     assert publisher.answer_sdp == ANSWER
     assert [(s.kind, s.mid) for s in publisher.streams] == [("audio", "0"), ("video", "1")]
-    assert janus.requests[0] == {
-        "request": "join",
-        "ptype": "publisher",
-        "room": 7,
-        "pin": "p",
-        "display": "resident",
-    }
+    # One request joins and publishes.
+    assert janus.requests == [
+        {
+            "request": "joinandconfigure",
+            "ptype": "publisher",
+            "room": 7,
+            "pin": "p",
+            "display": "resident",
+        }
+    ]
     media.wait_for_media(publisher, timeout=1)  # the webrtcup that came first
 
 
@@ -261,3 +269,128 @@ def test_keepalives_go_to_every_owned_session() -> None:
     media.keepalive()
     assert sent == ["/janus/11"]
     media.close()
+
+
+class NumberedJanus:
+    """Sessions numbered from 101 with handle = session + 1000, a log of what was asked in order, and sessions
+    that Janus no longer knows (as after a restart): their requests are refused with error 458."""
+
+    def __init__(self) -> None:
+        self.log: list[tuple[str, int]] = []
+        self.next_session = 101
+        self.gone: set[int] = set()
+        self.lock = threading.Lock()
+
+    def __call__(self, request: httpx.Request, body: dict[str, Any]) -> Any:
+        path = request.url.path.removeprefix("/janus").strip("/").split("/")
+        session = int(path[0]) if path[0] else 0
+        kind = "poll" if request.method == "GET" else str(body.get("janus"))
+        with self.lock:
+            self.log.append((kind, session))
+            if session in self.gone:
+                return {"janus": "error", "error": {"code": 458, "reason": f"No such session {session}"}}
+            if kind == "create":
+                self.next_session += 1
+                return {"janus": "success", "data": {"id": self.next_session - 1}}
+        if kind == "attach":
+            return {"janus": "success", "data": {"id": session + 1000}}
+        if kind in ("destroy", "keepalive"):
+            return {"janus": "success"}
+        if kind == "message":
+            assert body["body"]["request"] == "joinandconfigure"
+            return {
+                "janus": "event",
+                "sender": session + 1000,
+                "plugindata": {"data": {"videoroom": "joined", "id": 900 + session}},
+                "jsep": {"type": "answer", "sdp": ANSWER},
+            }
+        raise AssertionError(body)
+
+    def opened(self) -> list[int]:
+        with self.lock:
+            return [session for kind, session in self.log if kind == "attach"]
+
+
+def wait_until(ready: Callable[[], bool], timeout: float = 5) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_a_participant_joins_on_a_spare_handle_and_the_spare_is_replaced() -> None:
+    janus = NumberedJanus()
+    media = client(janus, spare_handles=2)
+    try:
+        # No spare is kept unless asked for, and never without the keepalive (it would die after Janus's 60 s
+        # session timeout).
+        media.start_keepalive(interval=3600)
+        media.join_publisher(room_on(A), participant="first", offer_sdp=OFFER)
+        time.sleep(0.2)
+        assert janus.opened() == [101]
+        media.close()
+        media = client(janus, spare_handles=2)
+        media.keep_spare_handles()
+        media.join_publisher(room_on(A), participant="second", offer_sdp=OFFER)
+        time.sleep(0.2)
+        assert janus.opened() == [101, 102]
+        media.start_keepalive(interval=3600)
+        media.keep_spare_handles()
+        wait_until(lambda: janus.opened() == [101, 102, 103, 104])
+        before = len(janus.log)
+
+        publisher = media.join_publisher(room_on(A), participant="resident", offer_sdp=OFFER)
+
+        # Straight to the join on the oldest spare, opened before the participant came: no session created or
+        # handle attached on the way (the replacement spare is opened meanwhile, in the background).
+        assert (publisher.session_id, publisher.handle_id, publisher.feed_id) == (103, 1103, 1003)
+        assert ("attach", 103) in janus.log[:before]
+        assert ("message", 103) in janus.log[before:]
+        wait_until(lambda: janus.opened() == [101, 102, 103, 104, 105])  # and a new spare replaces it
+    finally:
+        media.close()
+    # Closing ends the spares with the client.
+    assert {("destroy", 104), ("destroy", 105)} <= set(janus.log)
+
+
+def test_a_spare_lost_with_a_janus_restart_is_dropped_for_a_fresh_handle() -> None:
+    janus = NumberedJanus()
+    media = client(janus, spare_handles=1)
+    try:
+        media.start_keepalive(interval=3600)
+        media.keep_spare_handles()
+        wait_until(lambda: janus.opened() == [101])
+        janus.gone.add(101)  # Janus restarted: it no longer knows the spare's session
+
+        publisher = media.join_publisher(room_on(A), participant="resident", offer_sdp=OFFER)
+
+        assert publisher.session_id != 101
+        assert ("message", 101) in janus.log
+        assert ("destroy", 101) in janus.log
+    finally:
+        media.close()
+
+
+def test_spare_handles_cannot_be_negative() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        JanusMediaServer(
+            nodes=[A], admin_secret=Secret("a" * 20), admin_key=Secret("b" * 20), spare_handles=-1
+        )
+
+
+def test_a_spare_the_keepalive_finds_gone_is_replaced() -> None:
+    janus = NumberedJanus()
+    media = client(janus, spare_handles=1)
+    try:
+        media.start_keepalive(interval=3600)
+        media.keep_spare_handles()
+        wait_until(lambda: janus.opened() == [101])
+        janus.gone.add(101)
+
+        media.keepalive()
+
+        wait_until(lambda: janus.opened() == [101, 102])
+        assert media.spare_sessions() == 1
+        assert media.join_publisher(room_on(A), participant="resident", offer_sdp=OFFER).session_id == 102
+    finally:
+        media.close()
