@@ -15,6 +15,7 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
@@ -50,8 +51,15 @@ CANDIDATE = {
 
 def run(scenario: Callable[[], Awaitable[None]]) -> None:
     """Run the scenario in its own thread: a browser test (Playwright) may leave an event loop on this one."""
+
+    def in_thread() -> None:
+        try:
+            async_to_sync(scenario)()
+        finally:
+            connections.close_all()  # this thread's own: PostgreSQL cannot drop a test database still in use
+
     with ThreadPoolExecutor(max_workers=1) as executor:
-        executor.submit(async_to_sync(scenario)).result()
+        executor.submit(in_thread).result()
 
 
 def session_cookie(user: Any) -> str:

@@ -30,6 +30,7 @@ import httpx
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db import connections
 from django.utils import timezone
 
 from kinship.bookings.models import AllowanceEntry, BookingReview, BookingStatus, LedgerReason
@@ -250,8 +251,15 @@ def assert_failed_and_credited(call: Call, note: str) -> None:
 def off_the_loop[T](body: Callable[[], T]) -> T:
     """Run ``body`` in a thread of its own: a browser test (Playwright's sync API) may leave an event loop running
     on this one, and the services' pushes (``async_to_sync``) refuse to run beside it."""
+
+    def in_thread() -> T:
+        try:
+            return body()
+        finally:
+            connections.close_all()  # this thread's own: PostgreSQL cannot drop a test database still in use
+
     with ThreadPoolExecutor(max_workers=1) as executor:
-        return executor.submit(body).result()
+        return executor.submit(in_thread).result()
 
 
 def test_killing_janus_fails_the_live_call_within_ten_seconds(
