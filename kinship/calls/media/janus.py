@@ -224,6 +224,10 @@ class JanusMediaServer:
                         self._destroy_session(node, opened[0])
             except MediaError as exc:
                 logger.info("Janus node %s: no spare handle opened: %s", node, exc)
+            except RuntimeError:
+                # httpx refuses requests once the client is closed: closing won the race; nothing to keep.
+                if not self._keepalive_stop.is_set():
+                    raise
             finally:
                 with self._lock:
                     self._refilling.discard(node)
