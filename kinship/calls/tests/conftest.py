@@ -3,13 +3,15 @@ the staff who run them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import connections
 from django.utils import timezone
 
 from kinship.bookings.models import Booking, BookingStatus, RequestChannel
@@ -33,6 +35,23 @@ NAMESPACE_SAFE_DATABASE = pytest.mark.skipif(
     reason="the database is reached from inside the network namespace, which cannot reach the host's loopback: "
     "use SQLite or PostgreSQL over its Unix socket",
 )
+
+
+def off_the_loop[T](body: Callable[[], T]) -> T:
+    """Run ``body`` in a thread of its own: a browser test (Playwright's sync API) may leave an event loop running
+    on this one, and ``async_to_sync`` (the services' pushes, a scenario's coroutine) refuses to run beside it.
+    The thread's own database connections are closed when it is done: PostgreSQL cannot drop a test database
+    still in use."""
+
+    def in_thread() -> T:
+        try:
+            return body()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(in_thread).result()
+
 
 #: The slot of the calls in these tests: Wednesday 3 March 2027, 10:00 to 11:00 UTC (London is on GMT).
 START = datetime(2027, 3, 3, 10, 0, tzinfo=UTC)

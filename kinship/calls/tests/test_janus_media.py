@@ -140,14 +140,16 @@ def janus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JanusUnderTest]:
 
 
 @pytest.fixture(autouse=True)
-def _time_limit() -> Iterator[None]:
-    """No test here may hang: the whole test, fixtures included, is cut off after TEST_TIMEOUT_SECONDS."""
+def _time_limit(request: pytest.FixtureRequest) -> Iterator[None]:
+    """No test here (or in a module that imports this fixture) may hang: the whole test, fixtures included, is cut
+    off after the module's TEST_TIMEOUT_SECONDS (this module's when it has none)."""
+    limit = int(getattr(request.module, "TEST_TIMEOUT_SECONDS", TEST_TIMEOUT_SECONDS))
 
     def expire(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"test exceeded {TEST_TIMEOUT_SECONDS} s")
+        raise TimeoutError(f"test exceeded {limit} s")
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(TEST_TIMEOUT_SECONDS)
+    signal.alarm(limit)
     yield
     signal.alarm(0)
     signal.signal(signal.SIGALRM, previous)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +14,6 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
@@ -28,7 +26,7 @@ from kinship.establishments.models import TerminalKind, hash_device_secret
 from kinship.establishments.selectors import TERMINAL_COOKIE_NAME
 from kinship.factories import TerminalFactory
 
-from .conftest import book
+from .conftest import book, off_the_loop
 from .test_lifecycle import NOW, opened, ready, watch
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -50,16 +48,8 @@ CANDIDATE = {
 
 
 def run(scenario: Callable[[], Awaitable[None]]) -> None:
-    """Run the scenario in its own thread: a browser test (Playwright) may leave an event loop on this one."""
-
-    def in_thread() -> None:
-        try:
-            async_to_sync(scenario)()
-        finally:
-            connections.close_all()  # this thread's own: PostgreSQL cannot drop a test database still in use
-
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        executor.submit(in_thread).result()
+    """Run the scenario in its own thread (``off_the_loop``)."""
+    off_the_loop(async_to_sync(scenario))
 
 
 def session_cookie(user: Any) -> str:

@@ -19,8 +19,7 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -30,7 +29,6 @@ import httpx
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import connections
 from django.utils import timezone
 
 from kinship.bookings.models import AllowanceEntry, BookingReview, BookingStatus, LedgerReason
@@ -41,8 +39,17 @@ from kinship.calls.media.janus import JanusMediaServer, JanusNode
 from kinship.calls.models import Call, CallParty, CallState, EndpointRole, EndReason
 from kinship.calls.watchdog import NODE_LOST_NOTE, ROOM_LOST_NOTE, MediaWatchdog
 
-from .conftest import NAMESPACE_SAFE_DATABASE, Place, book
-from .test_janus_media import Peers, frames, inside, publish, subscribe, wait_for
+from .conftest import NAMESPACE_SAFE_DATABASE, Place, book, off_the_loop
+from .test_janus_media import (  # noqa: F401 (_time_limit: the autouse fixture, with this module's limit)
+    Peers,
+    _run,
+    _time_limit,
+    frames,
+    inside,
+    publish,
+    subscribe,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.janus, pytest.mark.django_db(transaction=True), NAMESPACE_SAFE_DATABASE]
 
@@ -52,24 +59,6 @@ ADMIN = "http://127.0.0.1:7288/admin"
 RTP_PORTS = (22000, 22999)
 DETECT_WITHIN_SECONDS = 10.0
 TEST_TIMEOUT_SECONDS = 90
-
-
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, capture_output=True, text=True, timeout=15, check=False)  # noqa: S603
-
-
-@pytest.fixture(autouse=True)
-def _time_limit() -> Iterator[None]:
-    """No test here may hang."""
-
-    def expire(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"test exceeded {TEST_TIMEOUT_SECONDS} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(TEST_TIMEOUT_SECONDS)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture(scope="module")
@@ -246,20 +235,6 @@ def assert_failed_and_credited(call: Call, note: str) -> None:
     call.booking.refresh_from_db()
     assert call.booking.status == BookingStatus.FAILED
     assert not call.endpoints.filter(ended_at__isnull=True).exists()
-
-
-def off_the_loop[T](body: Callable[[], T]) -> T:
-    """Run ``body`` in a thread of its own: a browser test (Playwright's sync API) may leave an event loop running
-    on this one, and the services' pushes (``async_to_sync``) refuse to run beside it."""
-
-    def in_thread() -> T:
-        try:
-            return body()
-        finally:
-            connections.close_all()  # this thread's own: PostgreSQL cannot drop a test database still in use
-
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        return executor.submit(in_thread).result()
 
 
 def test_killing_janus_fails_the_live_call_within_ten_seconds(
