@@ -242,11 +242,10 @@ class JanusMediaServer:
         if spare is not None:
             try:
                 return (*spare, use(*spare))
-            except NoSuchSession:
+            except BaseException as failure:
                 self._destroy_session(node, spare[0])
-            except BaseException:
-                self._destroy_session(node, spare[0])
-                raise
+                if not isinstance(failure, NoSuchSession):
+                    raise
         session_id, handle_id = self._open(node)
         try:
             return session_id, handle_id, use(session_id, handle_id)
