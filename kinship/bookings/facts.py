@@ -7,6 +7,10 @@ always passed in by the caller.
 
 Restrictions (PF 4.4), contact bans (PF 4.10), suspensions (DSO 17, DSO 18) and banned visitors with their
 authorisations (PF 4.12) come from ``kinship.safeguarding``.
+
+The queries a booking decision runs every time (the ``_...`` ``PreparedQuery`` objects below) are compiled once
+per database and then only run (``kinship.core.prepared``, ADR 6): each is the same queryset the ORM would
+build, and the tests compare the two.
 """
 
 from __future__ import annotations
@@ -18,12 +22,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connections
+from django.db import connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Sum
 
 from kinship import policy
 from kinship.accounts.models import StaffRole, TermsAcceptance, TermsVersion, User
+from kinship.core.prepared import PreparedQuery, many
 from kinship.establishments.models import Establishment
 from kinship.people.models import (
     CompactOutcome,
@@ -69,10 +74,25 @@ def month_key(moment: datetime, establishment: Establishment) -> str:
     return local_month_key(moment, timezone_of(establishment))
 
 
-def current_terms_version() -> str:
-    current = TermsVersion.current()
+_ID = models.UUIDField()
+
+#: ``TermsVersion.current()``'s version.
+_CURRENT_TERMS = PreparedQuery(
+    lambda now: (
+        TermsVersion.objects.filter(published_at__lte=now)
+        .order_by("-published_at")
+        .values_list("version")[:1]
+    ),
+    now=models.DateTimeField(),
+)
+
+
+def current_terms_version(now: datetime | None = None) -> str:
+    from django.utils import timezone
+
+    current = _CURRENT_TERMS.first(now=now or timezone.now())
     # With no terms published nobody has accepted "the current version", so PF 4.15 refuses every contact.
-    return current.version if current is not None else ""
+    return str(current[0]) if current is not None else ""
 
 
 def establishment_facts(
@@ -126,18 +146,21 @@ def restriction_fact(record: safeguarding.Restriction) -> policy.Restriction:
     )
 
 
-def suspension_fact(record: safeguarding.Suspension, tz: ZoneInfo) -> policy.Suspension:
-    """DSO 18: until the compliance manager authorises a suspension over 7 days, it ends at day 7."""
+def suspension_fact(
+    record: safeguarding.Suspension, tz: ZoneInfo, *, reviewed: Sequence[datetime] | None = None
+) -> policy.Suspension:
+    """DSO 18: until the compliance manager authorises a suspension over 7 days, it ends at day 7.
+    ``reviewed``: when its reviews took place, newest first (read from ``record.reviews`` when not given)."""
     end = _earliest(record.ends_at, record.lifted_at)
+    if reviewed is None:
+        reviewed = [review.reviewed_at for review in record.reviews.all()]
     draft = policy.Suspension(
         reason=policy.SuspensionReason(record.reason),
         decided_by=str(record.decided_by_id),
         start=record.starts_at,
         end=end,
         compliance_authorised_by=str(record.authorised_by_id) if record.authorised_by_id else None,
-        reviews=tuple(
-            review.reviewed_at for review in record.reviews.all() if review.reviewed_at >= record.starts_at
-        ),
+        reviews=tuple(moment for moment in reviewed if moment >= record.starts_at),
     )
     if draft.compliance_authorised_by is None and suspension_needs_authorisation(draft, tz):
         seventh_day = add_calendar_days(record.starts_at, SUSPENSION_THRESHOLD_DAYS, tz)
@@ -145,54 +168,97 @@ def suspension_fact(record: safeguarding.Suspension, tz: ZoneInfo) -> policy.Sus
     return draft
 
 
+_APPROVED_LINKS = PreparedQuery(
+    lambda resident: ContactLink.objects.filter(resident_id=resident, status=LinkStatus.APPROVED).values(
+        "contact_id", "banned", "child_contact_approved", "created_at", "status_changed_by_id", "source"
+    ),
+    resident=_ID,
+)
+
+
 def approved_links(resident: Resident) -> list[Mapping[str, Any]]:
     """The resident's approved contact links, as ``resident_facts`` and ``contact_facts`` read them: pass the
     same list to both and the links are read once per decision."""
-    rows: Iterable[Mapping[str, Any]] = ContactLink.objects.filter(
-        resident=resident, status=LinkStatus.APPROVED
-    ).values("contact_id", "banned", "child_contact_approved", "created_at", "status_changed_by_id", "source")
-    return list(rows)
+    return _APPROVED_LINKS.fetch(resident=resident.pk)
+
+
+#: The latest compact record, signed or refused, with what the fact needs of it.
+_LATEST_COMPACT = PreparedQuery(
+    lambda resident: (
+        CompactRecord.objects.filter(resident_id=resident)
+        .order_by("-recorded_at")
+        .values_list(
+            "outcome", "text__version", "language", "explained_by_id", "recorded_at", "interpreter_used"
+        )[:1]
+    ),
+    resident=_ID,
+)
+#: Both kinds of assessment in one query, newest first: the first of each kind is its latest.
+_ASSESSMENTS = PreparedQuery(
+    lambda resident: RiskAssessment.objects.filter(
+        resident_id=resident, kind__in=(RiskAssessmentKind.ELIGIBILITY, RiskAssessmentKind.INDIVIDUAL)
+    ).order_by("-assessed_at"),
+    resident=_ID,
+)
+_CONTACT_BANS = PreparedQuery(
+    lambda resident: safeguarding.ContactBan.objects.filter(resident_id=resident), resident=_ID
+)
+_RESTRICTIONS = PreparedQuery(
+    lambda resident: safeguarding.Restriction.objects.filter(resident_id=resident), resident=_ID
+)
+_SUSPENSIONS = PreparedQuery(
+    lambda resident: safeguarding.Suspension.objects.filter(resident_id=resident), resident=_ID
+)
+#: When each of some suspensions was reviewed, newest first (``Suspension.reviews``' order).
+_SUSPENSION_REVIEWS = PreparedQuery(
+    lambda suspensions: safeguarding.DecisionReview.objects.filter(suspension__id__in=suspensions).values_list(
+        "suspension_id", "reviewed_at"
+    ),
+    suspensions=many(_ID),
+)
+
+
+def _suspensions(resident: Resident, tz: ZoneInfo) -> tuple[policy.Suspension, ...]:
+    records = _SUSPENSIONS.fetch(resident=resident.pk)
+    reviewed: dict[object, list[datetime]] = {record.pk: [] for record in records}
+    for suspension_id, moment in _SUSPENSION_REVIEWS.fetch(suspensions=list(reviewed)):
+        reviewed[suspension_id].append(moment)
+    return tuple(suspension_fact(record, tz, reviewed=reviewed[record.pk]) for record in records)
 
 
 def resident_facts(resident: Resident, *, links: list[Mapping[str, Any]] | None = None) -> policy.Resident:
     """The resident with their latest compact (signed or refused), latest assessments, flags and contact lists
     (``links``: ``approved_links(resident)``, read here when not given)."""
-    latest_compact = (
-        CompactRecord.objects.filter(resident=resident)
-        .select_related("text")
-        .order_by("-recorded_at")
-        .first()
-    )
+    latest_compact = _LATEST_COMPACT.first(resident=resident.pk)
+    compact_outcome = latest_compact[0] if latest_compact is not None else None
     compact = None
-    if latest_compact is not None and latest_compact.outcome == CompactOutcome.SIGNED:
+    if latest_compact is not None and compact_outcome == CompactOutcome.SIGNED:
+        _outcome, version, compact_language, explained_by, recorded_at, interpreter_used = latest_compact
         compact = policy.CompactRecord(
-            version=latest_compact.text.version,
-            language=latest_compact.language,
-            explained_by=str(latest_compact.explained_by_id),
-            explained_at=latest_compact.recorded_at,
+            version=version,
+            language=compact_language,
+            explained_by=str(explained_by),
+            explained_at=recorded_at,
             # A SIGNED record is the record that it was explained, read and signed (people.CompactOutcome).
             read=True,
             signed=True,
-            interpreter_used=latest_compact.interpreter_used,
+            interpreter_used=interpreter_used,
         )
     latest: dict[str, RiskAssessment] = {}
-    # Both kinds in one query, newest first: the first of each kind is its latest.
-    for record in RiskAssessment.objects.filter(
-        resident=resident, kind__in=(RiskAssessmentKind.ELIGIBILITY, RiskAssessmentKind.INDIVIDUAL)
-    ).order_by("-assessed_at"):
+    for record in _ASSESSMENTS.fetch(resident=resident.pk):
         latest.setdefault(record.kind, record)
     eligibility = latest.get(RiskAssessmentKind.ELIGIBILITY)
     individual = latest.get(RiskAssessmentKind.INDIVIDUAL)
     if links is None:
         links = approved_links(resident)
     language = resident.language.strip()
-    bans = list(safeguarding.ContactBan.objects.filter(resident=resident))
+    bans: list[safeguarding.ContactBan] = _CONTACT_BANS.fetch(resident=resident.pk)
     recorded_ban_contacts = {ban.contact_id for ban in bans}
     tz = ZoneInfo(resident.establishment.timezone)
     return policy.Resident(
         id=str(resident.pk),
         compact=compact,
-        compact_refused=latest_compact is not None and latest_compact.outcome == CompactOutcome.REFUSED,
+        compact_refused=compact_outcome == CompactOutcome.REFUSED,
         english_sufficient=language.lower() in ENGLISH,
         languages=frozenset({language}),
         eligibility_assessment=_assessment(eligibility),
@@ -202,9 +268,7 @@ def resident_facts(resident: Resident, *, links: list[Mapping[str, Any]] | None 
             else frozenset()
         ),
         individual_risk_assessment=_assessment(individual),
-        restrictions=tuple(
-            restriction_fact(record) for record in safeguarding.Restriction.objects.filter(resident=resident)
-        ),
+        restrictions=tuple(restriction_fact(record) for record in _RESTRICTIONS.fetch(resident=resident.pk)),
         contact_bans=tuple(
             policy.ContactBan(
                 contact_id=str(ban.contact_id),
@@ -227,12 +291,7 @@ def resident_facts(resident: Resident, *, links: list[Mapping[str, Any]] | None 
             for link in links
             if link["banned"] and link["contact_id"] not in recorded_ban_contacts
         ),
-        suspensions=tuple(
-            suspension_fact(record, tz)
-            for record in safeguarding.Suspension.objects.filter(resident=resident).prefetch_related(
-                "reviews"
-            )
-        ),
+        suspensions=_suspensions(resident, tz),
         support_needs=frozenset(policy.SupportNeed(need) for need in resident.support_needs or ()),
         e_list=resident.e_list,
         pprc=resident.pprc,
@@ -244,6 +303,32 @@ def resident_facts(resident: Resident, *, links: list[Mapping[str, Any]] | None 
     )
 
 
+_VISITOR_BANS = PreparedQuery(
+    lambda contacts, establishment, now, today: safeguarding.VisitorBan.objects.filter(
+        contact__id__in=contacts,
+        establishment_id=establishment,
+        kind=safeguarding.VisitorBanKind.BANNED_VISITOR,
+        starts_at__lte=now,
+        until__gte=today,
+        lifted_at__isnull=True,
+    ).values_list("pk", "contact_id"),
+    contacts=many(_ID),
+    establishment=_ID,
+    now=models.DateTimeField(),
+    today=models.DateField(),
+)
+#: Who last authorised a call between one banned visitor and one resident under one ban.
+_VISITOR_AUTHORISED_BY = PreparedQuery(
+    lambda ban, resident: (
+        safeguarding.BannedVisitorAuthorisation.objects.filter(ban_id=ban, resident_id=resident)
+        .order_by("-authorised_at")
+        .values_list("authorised_by_id")[:1]
+    ),
+    ban=_ID,
+    resident=_ID,
+)
+
+
 def banned_visitors(
     contact_ids: Sequence[Any], *, resident: Resident, now: datetime | None = None
 ) -> dict[object, str | None]:
@@ -253,24 +338,25 @@ def banned_visitors(
 
     moment = now or timezone.now()
     today = moment.astimezone(ZoneInfo(resident.establishment.timezone)).date()
-    bans = safeguarding.VisitorBan.objects.filter(
-        contact_id__in=contact_ids,
-        establishment_id=resident.establishment_id,
-        kind=safeguarding.VisitorBanKind.BANNED_VISITOR,
-        starts_at__lte=moment,
-        until__gte=today,
-        lifted_at__isnull=True,
+    bans = _VISITOR_BANS.fetch(
+        contacts=list(contact_ids), establishment=resident.establishment_id, now=moment, today=today
     )
     found: dict[object, str | None] = {}
-    for ban in bans:
-        authorisation = (
-            safeguarding.BannedVisitorAuthorisation.objects.filter(ban=ban, resident=resident)
-            .order_by("-authorised_at")
-            .first()
-        )
-        authorised = str(authorisation.authorised_by_id) if authorisation is not None else None
-        found[ban.contact_id] = found.get(ban.contact_id) or authorised
+    for ban_id, contact_id in bans:
+        authorisation = _VISITOR_AUTHORISED_BY.first(ban=ban_id, resident=resident.pk)
+        authorised = str(authorisation[0]) if authorisation is not None else None
+        found[contact_id] = found.get(contact_id) or authorised
     return found
+
+
+#: Which of some users accepted one version of the terms (PF 4.15).
+_TERMS_ACCEPTED = PreparedQuery(
+    lambda users, version: TermsAcceptance.objects.filter(
+        user__id__in=users, terms__version=version
+    ).values_list("user_id"),
+    users=many(models.BigIntegerField()),
+    version=models.CharField(),
+)
 
 
 def contact_facts(
@@ -292,12 +378,12 @@ def contact_facts(
     for link in links:
         if link["contact_id"] in wanted:
             sources.setdefault(link["contact_id"], set()).add(link["source"])
-    accepted = set(
-        TermsAcceptance.objects.filter(
-            user_id__in=[contact.user_id for contact in contacts if contact.user_id],
-            terms__version=terms_version,
-        ).values_list("user_id", flat=True)
-    )
+    accepted = {
+        user_id
+        for (user_id,) in _TERMS_ACCEPTED.fetch(
+            users=[contact.user_id for contact in contacts if contact.user_id], version=terms_version
+        )
+    }
     return tuple(
         policy.Contact(
             id=str(contact.pk),
@@ -410,16 +496,30 @@ def slot_facts(slot: Slot, use: SlotUse) -> policy.Slot:
     )
 
 
+_LEDGER_BY_BOOKING = PreparedQuery(
+    lambda resident, month: (
+        AllowanceEntry.objects.filter(resident_id=resident, month=month)
+        .values("booking_id")
+        .annotate(net=Sum("minutes"))
+        .order_by("booking_id")
+    ),
+    resident=_ID,
+    month=models.CharField(),
+)
+_GRANTS_UNUSED = PreparedQuery(
+    lambda resident, month: ExtraCallGrant.objects.filter(
+        resident_id=resident, month=month, booking__isnull=True
+    ).values_list("pk"),
+    resident=_ID,
+    month=models.CharField(),
+)
+
+
 def allowance_usage(resident: Resident, month: str) -> policy.AllowanceUsage:
     """The month's charges as the engine counts them: one per booking whose ledger rows still sum to a debit.
 
     Summed from the ledger every time (PF 4.1): a refund is a credit row, never an edit."""
-    rows = (
-        AllowanceEntry.objects.filter(resident=resident, month=month)
-        .values("booking_id")
-        .annotate(net=Sum("minutes"))
-        .order_by("booking_id")
-    )
+    rows = _LEDGER_BY_BOOKING.fetch(resident=resident.pk, month=month)
     return policy.AllowanceUsage(
         charges=tuple(
             policy.Charge(booking_id=str(row["booking_id"]), minutes=-row["net"])
@@ -431,7 +531,7 @@ def allowance_usage(resident: Resident, month: str) -> policy.AllowanceUsage:
 
 def grants_available(resident: Resident, month: str) -> int:
     """Extra-call grants for ``month`` not funding a booking (PF 4.3)."""
-    return ExtraCallGrant.objects.filter(resident=resident, month=month, booking__isnull=True).count()
+    return len(_GRANTS_UNUSED.fetch(resident=resident.pk, month=month))
 
 
 def requester(channel: str) -> policy.Requester:

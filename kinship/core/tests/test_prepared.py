@@ -1,0 +1,227 @@
+"""Prepared queries give exactly what the ORM gives, on whichever database the test run uses (CI runs these on
+SQLite and on PostgreSQL), and refuse what they cannot honour."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, cast
+
+import pytest
+from django.db import connection, models
+from django.db.models import Count, Sum
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from kinship.bookings.models import AllowanceEntry, LedgerReason
+from kinship.core.prepared import PreparedQuery, PreparedQueryError, many
+from kinship.factories import (
+    CompactRecordFactory,
+    ContactFactory,
+    ContactLinkFactory,
+    EstablishmentFactory,
+    ResidentFactory,
+    RiskAssessmentFactory,
+)
+from kinship.people.models import CompactRecord, Contact, ContactLink, Resident, RiskAssessment
+
+pytestmark = pytest.mark.django_db
+
+ASSESSMENTS = PreparedQuery(
+    lambda resident, since: RiskAssessment.objects.filter(
+        resident_id=resident, assessed_at__gte=since
+    ).order_by("-assessed_at", "pk"),
+    resident=models.UUIDField(),
+    since=models.DateTimeField(),
+)
+
+LINKS = PreparedQuery(
+    lambda resident: (
+        ContactLink.objects.filter(resident_id=resident)
+        .values("contact_id", "banned", "created_at", "source")
+        .order_by("created_at", "pk")
+    ),
+    resident=models.UUIDField(),
+)
+
+LINKS_OF = PreparedQuery(
+    lambda contacts: ContactLink.objects.filter(contact__id__in=contacts).values_list("pk").order_by("pk"),
+    contacts=many(models.UUIDField()),
+)
+
+CONTACTS = PreparedQuery(
+    lambda ids: (
+        Contact.objects.filter(pk__in=ids).values_list("pk", "first_name", "date_of_birth").order_by("pk")
+    ),
+    ids=many(models.UUIDField()),
+)
+
+LATEST_COMPACT = PreparedQuery(
+    lambda resident: (
+        CompactRecord.objects.filter(resident_id=resident)
+        .order_by("-recorded_at")
+        .values_list("outcome", "text__version", "recorded_at", "interpreter_used")[:1]
+    ),
+    resident=models.UUIDField(),
+)
+
+NET = PreparedQuery(
+    lambda resident, month: (
+        AllowanceEntry.objects.filter(resident_id=resident, month=month)
+        .values("booking_id")
+        .annotate(net=Sum("minutes"))
+        .order_by("booking_id")
+    ),
+    resident=models.UUIDField(),
+    month=models.CharField(),
+)
+
+
+def _resident() -> Resident:
+    return cast(Resident, ResidentFactory(establishment=EstablishmentFactory()))
+
+
+def test_model_rows_are_the_orms_model_instances_with_converted_values() -> None:
+    resident = _resident()
+    now = timezone.now()
+    for days in (1, 5, 40):
+        RiskAssessmentFactory(resident=resident, assessed_at=now - timedelta(days=days))
+    RiskAssessmentFactory(resident=_resident(), assessed_at=now)  # someone else's
+    since = now - timedelta(days=10)
+
+    prepared = ASSESSMENTS.fetch(resident=resident.pk, since=since)
+    orm = list(ASSESSMENTS.queryset(resident=resident.pk, since=since))
+
+    assert len(prepared) == 2
+    assert [record.pk for record in prepared] == [record.pk for record in orm]
+    for mine, theirs in zip(prepared, orm, strict=True):
+        assert isinstance(mine, RiskAssessment)
+        assert not mine._state.adding
+        assert mine._state.db == theirs._state.db
+        assert {
+            field.attname: getattr(mine, field.attname) for field in RiskAssessment._meta.concrete_fields
+        } == {field.attname: getattr(theirs, field.attname) for field in RiskAssessment._meta.concrete_fields}
+        assert mine.assessed_at.tzinfo is not None  # converted like the ORM's (SQLite stores text)
+
+
+def test_values_rows_are_dicts_with_the_orms_types() -> None:
+    resident = _resident()
+    ContactLinkFactory(resident=resident, banned=True)
+    ContactLinkFactory(resident=resident)
+
+    prepared = LINKS.fetch(resident=str(resident.pk))  # a string pk is prepared by the declared field
+    orm = list(LINKS.queryset(resident=resident.pk))
+
+    assert prepared == orm
+    assert {type(row["banned"]) for row in prepared} == {bool}
+
+
+def test_values_list_across_a_relation_and_a_slice() -> None:
+    resident = _resident()
+    old = CompactRecordFactory(resident=resident)
+    CompactRecordFactory(
+        resident=resident, recorded_at=old.recorded_at + timedelta(days=1), interpreter_used=True
+    )
+
+    prepared = LATEST_COMPACT.fetch(resident=resident.pk)
+    assert prepared == list(LATEST_COMPACT.queryset(resident=resident.pk))
+    assert len(prepared) == 1
+    assert prepared[0][3] is True
+    assert LATEST_COMPACT.first(resident=resident.pk) == prepared[0]
+    assert LATEST_COMPACT.first(resident=_resident().pk) is None
+
+
+def test_aggregates_grouped_by_values() -> None:
+    resident = _resident()
+    for minutes in (-60, 60, -30):
+        AllowanceEntry.objects.create(
+            resident=resident, month="2026-11", minutes=minutes, reason=LedgerReason.TECHNICAL_FAILURE
+        )
+    prepared = NET.fetch(resident=resident.pk, month="2026-11")
+    assert prepared == list(NET.queryset(resident=resident.pk, month="2026-11"))
+    assert prepared == [{"booking_id": None, "net": -30}]
+    assert NET.fetch(resident=resident.pk, month="2026-10") == []
+
+
+def test_list_parameters_compile_once_per_length_and_an_empty_list_asks_nothing() -> None:
+    contacts = [cast(Contact, ContactFactory()) for _ in range(3)]
+    ids = [contact.pk for contact in contacts]
+
+    for contact in contacts[:2]:
+        ContactLinkFactory(contact=contact)
+    for wanted in (ids[:1], ids[:2], ids, ids[::-1]):
+        assert CONTACTS.fetch(ids=wanted) == list(CONTACTS.queryset(ids=wanted))
+        # a foreign key's __in, through its target's field: the join is trimmed, as the ORM trims it
+        assert LINKS_OF.fetch(contacts=wanted) == list(LINKS_OF.queryset(contacts=wanted))
+        assert "people_contact\"" not in LINKS_OF.compiled(contacts=wanted).sql.replace("people_contactlink", "")
+    assert {length for (_alias, (length,)) in CONTACTS._compiled} >= {1, 2, 3}
+
+    with CaptureQueriesContext(connection) as queries:
+        assert CONTACTS.fetch(ids=[]) == []
+    assert len(queries) == 0
+
+
+def test_each_run_is_one_query_and_is_compiled_only_once() -> None:
+    resident = _resident()
+    LINKS.fetch(resident=resident.pk)
+    compiled = LINKS.compiled(resident=resident.pk)
+    with CaptureQueriesContext(connection) as queries:
+        LINKS.fetch(resident=resident.pk)
+        LINKS.fetch(resident=_resident().pk)
+    assert LINKS.compiled(resident=resident.pk) is compiled
+    assert [query["sql"] for query in queries].count(queries[-1]["sql"]) == 1  # same SQL, other value
+    assert sum("people_contactlink" in query["sql"] for query in queries) == 2
+
+
+def test_values_reach_the_database_as_parameters_never_as_sql() -> None:
+    hostile = "x' OR '1'='1"
+    resident = _resident()
+    AllowanceEntry.objects.create(
+        resident=resident, month="2026-11", minutes=-60, reason=LedgerReason.BOOKING
+    )
+    assert NET.fetch(resident=resident.pk, month=hostile) == []
+    assert hostile not in NET.compiled(resident=resident.pk, month=hostile).sql
+
+
+def test_pattern_lookups_escape_the_value_as_the_orm_does() -> None:
+    starting = PreparedQuery(
+        lambda name: (
+            Contact.objects.filter(first_name__startswith=name).values_list("first_name").order_by("pk")
+        ),
+        name=models.CharField(),
+    )
+    for name in ("50%", "50% off", "5_0", "Ann"):
+        ContactFactory(first_name=name)
+    for prefix in ("50%", "5_", "A", "%"):
+        assert starting.fetch(name=prefix) == list(starting.queryset(name=prefix))
+    assert sorted(starting.fetch(name="50%")) == [("50%",), ("50% off",)]
+    assert starting.fetch(name="%") == []
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda name: Contact.objects.filter(first_name=name).select_related("user"), "select_related"),
+        (lambda name: Contact.objects.filter(first_name=name).prefetch_related("links"), "prefetch_related"),
+        (lambda name: Contact.objects.filter(first_name=name).annotate(n=Count("links")), "annotations"),
+        (lambda name: Contact.objects.filter(first_name=name).values_list("pk", flat=True), "flat or named"),
+        (lambda name: Contact.objects.filter(first_name=name, last_name=name), "once"),
+        (lambda name: Contact.objects.all(), "once"),
+        (lambda name: [name], "QuerySet"),
+        (lambda name: ContactLink.objects.filter(contact_id__in=[name]), "contact__id__in"),
+    ],
+)
+def test_what_cannot_be_prepared_is_refused_when_compiled(build: Any, message: str) -> None:
+    query = PreparedQuery(build, name=models.CharField())
+    with pytest.raises(PreparedQueryError, match=message):
+        query.fetch(name="Ann")
+
+
+def test_calls_must_name_exactly_the_declared_parameters() -> None:
+    with pytest.raises(PreparedQueryError, match="missing"):
+        LINKS.fetch()
+    with pytest.raises(PreparedQueryError, match="unknown"):
+        LINKS.fetch(resident=None, other=1)
+    with pytest.raises(PreparedQueryError, match="list parameter"):
+        CONTACTS.fetch(ids="abc")
+    with pytest.raises(PreparedQueryError, match="at least one parameter"):
+        PreparedQuery(lambda: Contact.objects.all())
