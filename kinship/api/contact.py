@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -15,6 +16,7 @@ from kinship.bookings import selectors
 from kinship.bookings.errors import Problem
 from kinship.bookings.models import Booking, CancelledBy, RequestChannel, Slot, SlotHold
 from kinship.bookings.services import booking_cancel, booking_request
+from kinship.core.prepared import PreparedQuery
 from kinship.establishments.models import Establishment
 from kinship.people.models import Contact, LinkStatus, Resident
 
@@ -91,19 +93,32 @@ def participants_of(resident: Resident, ids: list[UUID]) -> list[Contact]:
     return [found[pk] for pk in ids]
 
 
+# Every booking request reads these two; compiled once (kinship.core.prepared).
+_LINKED_RESIDENT = PreparedQuery(
+    lambda resident, contact: Resident.objects.filter(
+        pk=resident, contact_links__contact_id=contact
+    ).select_related("establishment")[:1],
+    resident=models.UUIDField(),
+    contact=models.UUIDField(),
+)
+_SLOT_AT = PreparedQuery(
+    lambda slot, establishment: Slot.objects.filter(pk=slot, establishment_id=establishment).select_related(
+        "establishment", "room"
+    )[:1],
+    slot=models.UUIDField(),
+    establishment=models.UUIDField(),
+)
+
+
 @router.post("/booking-requests", response={201: BookingDecidedOut, **REFUSALS}, url_name="contact-request")
 @declare("contact")
 def request_call(request: HttpRequest, data: ContactRequestIn) -> Status[BookingOut]:
     """Request a call as its lead contact. Refused with every reason at once (409 when the time is taken)."""
     person = contact_of(request)
-    resident = (
-        Resident.objects.filter(pk=data.resident_id, contact_links__contact=person)
-        .select_related("establishment")
-        .first()
-    )
+    resident: Resident | None = _LINKED_RESIDENT.first(resident=data.resident_id, contact=person.pk)
     if resident is None:
         raise ApiProblem(404, "not_found.resident", "You are not linked to this person.", field="resident_id")
-    slot = Slot.objects.filter(pk=data.slot_id, establishment_id=resident.establishment_id).first()
+    slot: Slot | None = _SLOT_AT.first(slot=data.slot_id, establishment=resident.establishment_id)
     if slot is None:
         raise ApiProblem(404, "not_found.slot", "There is no such time for this person.", field="slot_id")
     hold = None

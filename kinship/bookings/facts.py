@@ -211,9 +211,9 @@ _SUSPENSIONS = PreparedQuery(
 )
 #: When each of some suspensions was reviewed, newest first (``Suspension.reviews``' order).
 _SUSPENSION_REVIEWS = PreparedQuery(
-    lambda suspensions: safeguarding.DecisionReview.objects.filter(suspension__id__in=suspensions).values_list(
-        "suspension_id", "reviewed_at"
-    ),
+    lambda suspensions: safeguarding.DecisionReview.objects.filter(
+        suspension__id__in=suspensions
+    ).values_list("suspension_id", "reviewed_at"),
     suspensions=many(_ID),
 )
 

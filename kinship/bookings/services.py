@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
 from kinship import policy
 from kinship.accounts.models import User
 from kinship.audit.services import audit_record
+from kinship.core.prepared import PreparedQuery
 from kinship.establishments.models import Establishment, Terminal, TerminalKind
 from kinship.notifications.models import Event as NotificationEvent
 from kinship.notifications.services import booking_notify
@@ -578,6 +579,35 @@ def _own_hold(
     return None, False
 
 
+#: Any active booking of a person overlapping a time (compiled once, kinship.core.prepared).
+_OVERLAPPING_BOOKING = PreparedQuery(
+    lambda resident, starts, ends: (
+        Booking.objects.filter(
+            resident_id=resident,
+            status__in=ACTIVE_STATUSES,
+            slot__starts_at__lt=ends,
+            slot__ends_at__gt=starts,
+        )
+        .order_by()
+        .values_list("pk")[:1]
+    ),
+    resident=models.UUIDField(),
+    starts=models.DateTimeField(),
+    ends=models.DateTimeField(),
+)
+#: A slot with its establishment and room, as a booking decision reads it (compiled once).
+_SLOT_WITH_PLACE = PreparedQuery(
+    lambda slot: Slot.objects.filter(pk=slot).select_related("establishment", "room").order_by(),
+    slot=models.UUIDField(),
+)
+
+
+def _read_with_place(slot: Slot) -> bool:
+    """Whether ``slot`` was read with its establishment and room (as the contact API reads it, moments before):
+    then it serves as the unlocked look at the slot below, and is not read a second time."""
+    return Slot.establishment.is_cached(slot) and Slot.room.is_cached(slot)
+
+
 def _request_problems(
     locked: _Locked,
     request: _Request,
@@ -604,12 +634,7 @@ def _request_problems(
         contacts=request.contacts,
         day=local_date(slot.starts_at, booking_facts.timezone_of(establishment)),
     )
-    if Booking.objects.filter(
-        resident=resident,
-        status__in=ACTIVE_STATUSES,
-        slot__starts_at__lt=slot.ends_at,
-        slot__ends_at__gt=slot.starts_at,
-    ).exists():
+    if _OVERLAPPING_BOOKING.first(resident=resident.pk, starts=slot.starts_at, ends=slot.ends_at):
         problems.append(Problem.booking("resident.already_booked"))
     if hold_refused:
         problems.append(Problem.booking("hold.not_yours"))
@@ -703,7 +728,9 @@ def _request_attempt(
     # reasons instead of queueing for the slot's lock. The count is one statement, a consistent snapshot, so
     # "full" was true at that moment (a place freed later is for a later request); "not full" is counted again
     # under the lock below before anything is written.
-    seen = Slot.objects.select_related("establishment", "room").get(pk=slot.pk)
+    seen = slot if _read_with_place(slot) else _SLOT_WITH_PLACE.first(slot=slot.pk)
+    if seen is None:
+        raise Slot.DoesNotExist("Slot matching query does not exist.")
     # A legal call in immigration detention books ahead of other people's holds (DSO 9).
     priority = policy.booking_priority(policy.Profile(seen.establishment.profile), policy.CallKind(kind))
     seen_use = booking_facts.slot_use(seen, now=now, exclude_hold=own_hold, count_holds=priority == 0)

@@ -23,8 +23,8 @@ What can be prepared is deliberately narrow; anything else is refused when it is
 - each parameter stands, once, for a whole value on the right of a lookup (``exact``, ``lt``, ``gte``,
   ``startswith``, ``in`` with ``many(...)``...), never inside an expression the query computes with; a foreign
   key's ``__in`` goes through its target's field (``contact__id__in``), as Django's related lookups want values;
-- a model queryset may not use ``select_related``, ``prefetch_related`` or annotations (read related rows with
-  ``values()`` paths or a second prepared query);
+- a model queryset may use ``select_related`` (the related objects are filled in by Django's own populators), but
+  not ``prefetch_related`` or annotations (read those with ``values()`` paths or a second prepared query);
 - ``values_list(flat=True)`` and ``named=True`` are not supported; take the tuples.
 
 A list parameter (``many(field)``) compiles one statement per list length; an empty list gives no rows without
@@ -35,14 +35,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model, QuerySet
 from django.db.models.expressions import Expression
-from django.db.models.query import ModelIterable, ValuesIterable, ValuesListIterable
+from django.db.models.query import ModelIterable, ValuesIterable, ValuesListIterable, get_related_populators
 
 
 class PreparedQueryError(TypeError):
@@ -92,11 +92,14 @@ class _Compiled:
     slots: tuple[tuple[int, str, int | None], ...]
     columns: tuple[Any, ...]
     kind: str  # "models", "dicts" or "tuples"
+    #: (position, converter functions, column) for each column that has any, as the compiler lists them.
+    converters: tuple[tuple[int, tuple[Any, ...], Any], ...] = ()
     names: tuple[str, ...] = ()
     model: type[Model] | None = None
     init_list: tuple[str, ...] = ()
     model_slice: tuple[int, int] = (0, 0)
     fetch_mode: Any = None
+    related: tuple[Any, ...] = ()  # Django's RelatedPopulator for each select_related relation
 
 
 _EMPTY = _Compiled(sql="", params=(), slots=(), columns=(), kind="empty")
@@ -104,6 +107,9 @@ _EMPTY = _Compiled(sql="", params=(), slots=(), columns=(), kind="empty")
 
 class PreparedQuery:
     """A queryset built by ``build`` from named parameters, compiled once per database alias and shape."""
+
+    #: Every prepared query made, so that a test can hold each one to what the ORM returns.
+    made: ClassVar[list[PreparedQuery]] = []
 
     def __init__(self, build: Callable[..., QuerySet[Any]], **params: Field[Any, Any] | many) -> None:
         if not params:
@@ -113,6 +119,7 @@ class PreparedQuery:
         self.build = build
         self.params = params
         self._compiled: dict[tuple[str, tuple[int | None, ...]], _Compiled] = {}
+        PreparedQuery.made.append(self)
 
     def __repr__(self) -> str:
         return (
@@ -182,12 +189,25 @@ class PreparedQuery:
                 f"{self!r}: each parameter must appear once, as a whole lookup value; compiled {found}"
             )
         columns = tuple(column for column, _sql, _alias in compiler.select[: compiler.col_count])
-        common = {"sql": sql, "params": tuple(params), "slots": slots, "columns": columns}
+        # The backend's and the fields' converters, found once: they depend on the alias's backend and settings
+        # (its vendor, USE_TZ, its time zone), which an entry never outlives, not on one connection's state.
+        converters = tuple(
+            (position, tuple(functions), column)
+            for position, column in enumerate(columns)
+            if (functions := connection.ops.get_db_converters(column) + column.get_db_converters(connection))
+        )
+        common = {
+            "sql": sql,
+            "params": tuple(params),
+            "slots": slots,
+            "columns": columns,
+            "converters": converters,
+        }
         iterable = queryset._iterable_class
         if iterable is ModelIterable:
             info = compiler.klass_info
-            if info is None or info.get("related_klass_infos") or compiler.annotation_col_map:
-                raise PreparedQueryError(f"{self!r}: select_related and annotations cannot be prepared")
+            if info is None or compiler.annotation_col_map:
+                raise PreparedQueryError(f"{self!r}: annotations cannot be prepared on a model queryset")
             start, end = info["select_fields"][0], info["select_fields"][-1] + 1
             return _Compiled(
                 kind="models",
@@ -195,6 +215,9 @@ class PreparedQuery:
                 init_list=tuple(column.target.attname for column in columns[start:end]),
                 model_slice=(start, end),
                 fetch_mode=state._fetch_mode,
+                related=tuple(
+                    get_related_populators(info, compiler.select, connection.alias, state._fetch_mode)
+                ),
                 **common,
             )
         query = queryset.query
@@ -222,7 +245,9 @@ class PreparedQuery:
             return []
         connection = connections[using]
         params = list(entry.params)
-        lists = {name: list(values[name]) for name, declared in self.params.items() if isinstance(declared, many)}
+        lists = {
+            name: list(values[name]) for name, declared in self.params.items() if isinstance(declared, many)
+        }
         for position, name, index in entry.slots:
             declared = self.params[name]
             if isinstance(declared, many):
@@ -233,16 +258,11 @@ class PreparedQuery:
         with connection.cursor() as cursor:
             cursor.execute(entry.sql, params)
             rows = cursor.fetchall()
-        converters = [
-            (position, converters, column)
-            for position, column in enumerate(entry.columns)
-            if (converters := connection.ops.get_db_converters(column) + column.get_db_converters(connection))
-        ]
         width = len(entry.columns)
         converted: list[list[Any]] = []
         for raw in rows:
             row = list(raw[:width])
-            for position, functions, column in converters:
+            for position, functions, column in entry.converters:
                 value = row[position]
                 for function in functions:
                     value = function(value, column, connection)
@@ -254,10 +274,15 @@ class PreparedQuery:
             return [dict(zip(entry.names, row, strict=True)) for row in converted]
         assert entry.model is not None
         start, end = entry.model_slice
-        return [
-            entry.model.from_db(using, list(entry.init_list), row[start:end], fetch_mode=entry.fetch_mode)
-            for row in converted
-        ]
+        found = []
+        for row in converted:
+            instance = entry.model.from_db(
+                using, list(entry.init_list), row[start:end], fetch_mode=entry.fetch_mode
+            )
+            for populator in entry.related:
+                populator.populate(row, instance)
+            found.append(instance)
+        return found
 
     def first(self, *, using: str = DEFAULT_DB_ALIAS, **values: Any) -> Any:
         """The first of ``fetch``'s rows, or ``None``; write ``[:1]`` in the query to ask for one row only."""

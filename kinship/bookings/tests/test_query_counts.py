@@ -31,13 +31,14 @@ pytestmark = pytest.mark.django_db
 
 #: The service alone: a booking made (the audit chain head already there), and a request refused because the
 #: slot is full. Before the work in ADR 0006's "Performance" section: 36 and 24; then 32 and 21. The places
-#: used are counted in a statement of their own (cheaper than the ORM's subqueries; ADR 0006).
-SERVICE_BOOKED = 31
-SERVICE_FULL = 14
+#: used are counted in a statement of their own (cheaper than the ORM's subqueries; ADR 0006); then 31 and 14. A
+#: slot read with its establishment and room (as the contact API reads it) is not read again (stop 10).
+SERVICE_BOOKED = 30
+SERVICE_FULL = 13
 #: Through the API (POST /api/v1/booking-requests), session, user, contact, resident and slot included.
-#: Before: 41 and 29; then 37 and 26.
-API_BOOKED = 36
-API_FULL = 19
+#: Before: 41 and 29; then 37 and 26; then 36 and 19.
+API_BOOKED = 35
+API_FULL = 18
 
 
 def _future_slot(establishment: Establishment, **fields: Any) -> Slot:

@@ -103,6 +103,38 @@ def test_model_rows_are_the_orms_model_instances_with_converted_values() -> None
         assert mine.assessed_at.tzinfo is not None  # converted like the ORM's (SQLite stores text)
 
 
+LINKS_WITH_PEOPLE = PreparedQuery(
+    lambda resident: (
+        ContactLink.objects.filter(resident_id=resident)
+        .select_related("contact__user", "resident__establishment")
+        .order_by("created_at", "pk")
+    ),
+    resident=models.UUIDField(),
+)
+
+
+def test_select_related_objects_are_filled_in_as_the_orm_fills_them() -> None:
+    resident = _resident()
+    ContactLinkFactory(resident=resident)
+    ContactLinkFactory(
+        resident=resident,
+        contact=ContactFactory(user=None, first_name="Ann", last_name="Lee", email="ann@example.org"),
+    )
+    prepared = LINKS_WITH_PEOPLE.fetch(resident=resident.pk)
+    orm = list(LINKS_WITH_PEOPLE.queryset(resident=resident.pk))
+    assert len(prepared) == 2
+    with CaptureQueriesContext(connection) as queries:
+        for mine, theirs in zip(prepared, orm, strict=True):
+            assert mine.pk == theirs.pk
+            assert mine.contact.pk == theirs.contact.pk
+            assert mine.contact.first_name == theirs.contact.first_name
+            assert (mine.contact.user.pk if mine.contact.user else None) == (
+                theirs.contact.user.pk if theirs.contact.user else None
+            )
+            assert mine.resident.establishment.timezone == theirs.resident.establishment.timezone
+    assert len(queries) == 0  # everything was read with the row
+
+
 def test_values_rows_are_dicts_with_the_orms_types() -> None:
     resident = _resident()
     ContactLinkFactory(resident=resident, banned=True)
@@ -152,7 +184,9 @@ def test_list_parameters_compile_once_per_length_and_an_empty_list_asks_nothing(
         assert CONTACTS.fetch(ids=wanted) == list(CONTACTS.queryset(ids=wanted))
         # a foreign key's __in, through its target's field: the join is trimmed, as the ORM trims it
         assert LINKS_OF.fetch(contacts=wanted) == list(LINKS_OF.queryset(contacts=wanted))
-        assert "people_contact\"" not in LINKS_OF.compiled(contacts=wanted).sql.replace("people_contactlink", "")
+        assert 'people_contact"' not in LINKS_OF.compiled(contacts=wanted).sql.replace(
+            "people_contactlink", ""
+        )
     assert {length for (_alias, (length,)) in CONTACTS._compiled} >= {1, 2, 3}
 
     with CaptureQueriesContext(connection) as queries:
@@ -200,7 +234,6 @@ def test_pattern_lookups_escape_the_value_as_the_orm_does() -> None:
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda name: Contact.objects.filter(first_name=name).select_related("user"), "select_related"),
         (lambda name: Contact.objects.filter(first_name=name).prefetch_related("links"), "prefetch_related"),
         (lambda name: Contact.objects.filter(first_name=name).annotate(n=Count("links")), "annotations"),
         (lambda name: Contact.objects.filter(first_name=name).values_list("pk", flat=True), "flat or named"),
