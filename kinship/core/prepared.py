@@ -18,6 +18,9 @@ counted by ``assertNumQueries``) and turns the rows into what the queryset itsel
 instances, dictionaries from ``values()`` or tuples from ``values_list()``, converted by the same backend and
 field converters.
 
+``build`` runs once per alias and shape, so every value that can change between runs must be a parameter: a
+value it reads for itself (``timezone.now()``, a setting) is frozen into the statement at the first run.
+
 What can be prepared is deliberately narrow; anything else is refused when it is first compiled:
 
 - each parameter stands, once, for a whole value on the right of a lookup (``exact``, ``lt``, ``gte``,
