@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
@@ -155,14 +155,28 @@ def _time_limit(request: pytest.FixtureRequest) -> Iterator[None]:
     signal.signal(signal.SIGALRM, previous)
 
 
+class HasSecrets(Protocol):
+    admin_secret: str
+    admin_key: str
+
+
+def media_client(
+    janus: HasSecrets, *, nodes: list[JanusNode] | None = None, **options: Any
+) -> JanusMediaServer:
+    """Kinship's client of a test Janus (``nodes``: the one at ``API`` unless given); make it inside the Janus's
+    namespace."""
+    return JanusMediaServer(
+        nodes=nodes or [JanusNode(API, ADMIN)],
+        admin_secret=Secret(janus.admin_secret),
+        admin_key=Secret(janus.admin_key),
+        **options,
+    )
+
+
 @pytest.fixture
 def server(janus: JanusUnderTest) -> Iterator[JanusMediaServer]:
     with inside(janus.namespace):
-        media = JanusMediaServer(
-            nodes=[JanusNode(API, ADMIN)],
-            admin_secret=Secret(janus.admin_secret),
-            admin_key=Secret(janus.admin_key),
-        )
+        media = media_client(janus)
         try:
             yield media
         finally:
@@ -356,13 +370,12 @@ def test_irc_call_is_never_recorded_and_pause_stops_only_that_subscriber(
 
 def test_calls_go_to_a_healthy_node(janus: JanusUnderTest) -> None:
     with inside(janus.namespace):
-        media = JanusMediaServer(
+        media = media_client(
+            janus,
             nodes=[
                 JanusNode("http://127.0.0.1:8099/janus", "http://127.0.0.1:7099/admin"),
                 JanusNode(API, ADMIN),
             ],
-            admin_secret=Secret(janus.admin_secret),
-            admin_key=Secret(janus.admin_key),
             timeout=3,
         )
         try:
@@ -379,12 +392,7 @@ def test_calls_go_to_a_healthy_node(janus: JanusUnderTest) -> None:
 
 def test_a_publisher_joins_on_a_spare_handle_and_media_flows(janus: JanusUnderTest, peers: Peers) -> None:
     with inside(janus.namespace):
-        media = JanusMediaServer(
-            nodes=[JanusNode(API, ADMIN)],
-            admin_secret=Secret(janus.admin_secret),
-            admin_key=Secret(janus.admin_key),
-            spare_handles=2,
-        )
+        media = media_client(janus, spare_handles=2)
         try:
             media.start_keepalive()
             media.keep_spare_handles()
@@ -407,11 +415,7 @@ def test_a_publisher_joins_on_a_spare_handle_and_media_flows(janus: JanusUnderTe
         finally:
             media.close()
         # Closing the client ends its spares.
-        check = JanusMediaServer(
-            nodes=[JanusNode(API, ADMIN)],
-            admin_secret=Secret(janus.admin_secret),
-            admin_key=Secret(janus.admin_key),
-        )
+        check = media_client(janus)
         try:
             assert [node.sessions for node in check.nodes()] == [0]
         finally:

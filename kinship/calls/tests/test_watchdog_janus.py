@@ -34,7 +34,6 @@ from django.utils import timezone
 from kinship.bookings.models import AllowanceEntry, BookingReview, BookingStatus, LedgerReason
 from kinship.calls import services, signalling
 from kinship.calls.media import config
-from kinship.calls.media.base import Secret
 from kinship.calls.media.janus import JanusMediaServer, JanusNode
 from kinship.calls.models import Call, CallParty, CallState, EndpointRole, EndReason
 from kinship.calls.watchdog import NODE_LOST_NOTE, ROOM_LOST_NOTE, MediaWatchdog
@@ -46,6 +45,7 @@ from .test_janus_media import (  # noqa: F401 (_time_limit: the autouse fixture,
     _time_limit,
     frames,
     inside,
+    media_client,
     publish,
     subscribe,
     wait_for,
@@ -138,12 +138,7 @@ def own_janus(namespace: str, tmp_path: Path) -> Iterator[OwnJanus]:
 def media(own_janus: OwnJanus, settings: Any) -> Iterator[JanusMediaServer]:
     settings.JANUS_RECORDINGS_DIR = Path(own_janus.log.parent / "recordings")
     with inside(own_janus.namespace):
-        server = JanusMediaServer(
-            nodes=[JanusNode(API, ADMIN)],
-            admin_secret=Secret(own_janus.admin_secret),
-            admin_key=Secret(own_janus.admin_key),
-            timeout=5,
-        )
+        server = media_client(own_janus, nodes=[JanusNode(API, ADMIN)], timeout=5)  # this module's own Janus
         try:
             yield server
         finally:
