@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -353,22 +354,28 @@ def test_a_participant_joins_on_a_spare_handle_and_the_spare_is_replaced() -> No
     assert {("destroy", 104), ("destroy", 105)} <= set(janus.log)
 
 
-def test_a_spare_lost_with_a_janus_restart_is_dropped_for_a_fresh_handle() -> None:
-    janus = NumberedJanus()
+@contextmanager
+def a_spare_janus_forgot(janus: NumberedJanus) -> Iterator[JanusMediaServer]:
+    """A client keeping one spare (session 101) that Janus then no longer knows, as after a restart."""
     media = client(janus, spare_handles=1)
     try:
         media.start_keepalive(interval=3600)
         media.keep_spare_handles()
         wait_until(lambda: janus.opened() == [101])
-        janus.gone.add(101)  # Janus restarted: it no longer knows the spare's session
+        janus.gone.add(101)
+        yield media
+    finally:
+        media.close()
 
+
+def test_a_spare_lost_with_a_janus_restart_is_dropped_for_a_fresh_handle() -> None:
+    janus = NumberedJanus()
+    with a_spare_janus_forgot(janus) as media:
         publisher = media.join_publisher(room_on(A), participant="resident", offer_sdp=OFFER)
 
         assert publisher.session_id != 101
         assert ("message", 101) in janus.log
         assert ("destroy", 101) in janus.log
-    finally:
-        media.close()
 
 
 def test_spare_handles_cannot_be_negative() -> None:
@@ -380,17 +387,9 @@ def test_spare_handles_cannot_be_negative() -> None:
 
 def test_a_spare_the_keepalive_finds_gone_is_replaced() -> None:
     janus = NumberedJanus()
-    media = client(janus, spare_handles=1)
-    try:
-        media.start_keepalive(interval=3600)
-        media.keep_spare_handles()
-        wait_until(lambda: janus.opened() == [101])
-        janus.gone.add(101)
-
+    with a_spare_janus_forgot(janus) as media:
         media.keepalive()
 
         wait_until(lambda: janus.opened() == [101, 102])
         assert media.spare_sessions() == 1
         assert media.join_publisher(room_on(A), participant="resident", offer_sdp=OFFER).session_id == 102
-    finally:
-        media.close()
