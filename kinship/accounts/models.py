@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kinship.core.models import BaseModel
+from kinship.core.prepared import PreparedQuery
 from kinship.core.roles import Role
 from kinship.establishments.models import Establishment
 
@@ -112,7 +113,16 @@ class TermsVersion(BaseModel):
 
     @classmethod
     def current(cls) -> TermsVersion | None:
-        return cls.objects.filter(published_at__lte=timezone.now()).order_by("-published_at").first()
+        """The version in force: the latest published by now (read by every booking decision, PF 4.15)."""
+        current: TermsVersion | None = _CURRENT_TERMS.first(now=timezone.now())
+        return current
+
+
+#: ``TermsVersion.current()``'s query, compiled once (kinship.core.prepared).
+_CURRENT_TERMS = PreparedQuery(
+    lambda now: TermsVersion.objects.filter(published_at__lte=now).order_by("-published_at")[:1],
+    now=models.DateTimeField(),
+)
 
 
 class TermsAcceptance(BaseModel):

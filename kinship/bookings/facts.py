@@ -76,23 +76,11 @@ def month_key(moment: datetime, establishment: Establishment) -> str:
 
 _ID = models.UUIDField()
 
-#: ``TermsVersion.current()``'s version.
-_CURRENT_TERMS = PreparedQuery(
-    lambda now: (
-        TermsVersion.objects.filter(published_at__lte=now)
-        .order_by("-published_at")
-        .values_list("version")[:1]
-    ),
-    now=models.DateTimeField(),
-)
 
-
-def current_terms_version(now: datetime | None = None) -> str:
-    from django.utils import timezone
-
-    current = _CURRENT_TERMS.first(now=now or timezone.now())
+def current_terms_version() -> str:
+    current = TermsVersion.current()
     # With no terms published nobody has accepted "the current version", so PF 4.15 refuses every contact.
-    return str(current[0]) if current is not None else ""
+    return current.version if current is not None else ""
 
 
 def establishment_facts(

@@ -210,7 +210,7 @@ def _world() -> dict[str, Any]:
             {"resident": resident.pk, "starts": slot.starts_at, "ends": slot.ends_at},
             {"resident": resident.pk, "starts": slot.ends_at, "ends": slot.ends_at + timedelta(hours=1)},
         ],
-        "kinship.bookings.facts._CURRENT_TERMS": [{"now": now}, {"now": now - timedelta(days=30)}],
+        "kinship.accounts.models._CURRENT_TERMS": [{"now": now}, {"now": now - timedelta(days=30)}],
         "kinship.bookings.facts._APPROVED_LINKS": [{"resident": resident.pk}],
         "kinship.bookings.facts._LATEST_COMPACT": [{"resident": resident.pk}],
         "kinship.bookings.facts._ASSESSMENTS": [{"resident": resident.pk}],
