@@ -232,13 +232,12 @@ class PreparedQuery:
         raise PreparedQueryError(f"{self!r}: {iterable.__name__} cannot be prepared (no flat or named rows)")
 
     def compiled(self, *, using: str = DEFAULT_DB_ALIAS, **values: Any) -> _Compiled:
-        connection = connections[using]
         shape = self._shape(values)
         key = (using, shape)
         entry = self._compiled.get(key)
         if entry is None:
             # Two threads may both compile the first time; they produce the same entry.
-            entry = self._compiled.setdefault(key, self._compile(connection, shape))
+            entry = self._compiled.setdefault(key, self._compile(connections[using], shape))
         return entry
 
     def fetch(self, *, using: str = DEFAULT_DB_ALIAS, **values: Any) -> list[Any]:
