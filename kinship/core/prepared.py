@@ -32,11 +32,19 @@ What can be prepared is deliberately narrow; anything else is refused when it is
 
 A list parameter (``many(field)``) compiles one statement per list length; an empty list gives no rows without
 asking the database, as the ORM does for ``__in=[]``.
+
+Reads that do not depend on each other can be made in one exchange with the database: ``fetch_together`` sends
+their statements together on PostgreSQL (psycopg's pipeline mode) and one after another elsewhere, and
+``read_ahead`` does so at the start of a block, inside which each ``fetch`` of one of those runs, with the same
+values, takes its rows instead of asking again. Code keeps reading what it needs where it needs it; only the
+round trips are saved. A ``read_ahead`` block inside another hides the outer one's rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -241,11 +249,24 @@ class PreparedQuery:
         return entry
 
     def fetch(self, *, using: str = DEFAULT_DB_ALIAS, **values: Any) -> list[Any]:
-        """What ``list(self.queryset(**values))`` returns, without building or compiling the query again."""
+        """What ``list(self.queryset(**values))`` returns, without building or compiling the query again (or,
+        inside ``read_ahead`` that ran this query with these values, without asking the database again)."""
+        ahead = _AHEAD.get()
+        if ahead is not None:
+            found = ahead.take(self, using, values)
+            if found is not None:
+                return found
         entry = self.compiled(using=using, **values)
         if entry is _EMPTY:
             return []
         connection = connections[using]
+        with connection.cursor() as cursor:
+            cursor.execute(entry.sql, self._params(entry, values, connection))
+            rows = cursor.fetchall()
+        return self._results(entry, rows, connection, using)
+
+    def _params(self, entry: _Compiled, values: dict[str, Any], connection: BaseDatabaseWrapper) -> list[Any]:
+        """The statement's parameters for ``values``, each prepared through its declared field."""
         params = list(entry.params)
         lists = {
             name: list(values[name]) for name, declared in self.params.items() if isinstance(declared, many)
@@ -257,9 +278,12 @@ class PreparedQuery:
                 params[position] = declared.field.get_db_prep_value(lists[name][index], connection)
             else:
                 params[position] = declared.get_db_prep_value(values[name], connection)
-        with connection.cursor() as cursor:
-            cursor.execute(entry.sql, params)
-            rows = cursor.fetchall()
+        return params
+
+    def _results(
+        self, entry: _Compiled, rows: Sequence[Sequence[Any]], connection: BaseDatabaseWrapper, using: str
+    ) -> list[Any]:
+        """The rows as the queryset returns them: converted, then as tuples, dictionaries or model instances."""
         width = len(entry.columns)
         converted: list[list[Any]] = []
         for raw in rows:
@@ -290,3 +314,101 @@ class PreparedQuery:
         """The first of ``fetch``'s rows, or ``None``; write ``[:1]`` in the query to ask for one row only."""
         found = self.fetch(using=using, **values)
         return found[0] if found else None
+
+
+def _key(query: PreparedQuery, using: str, values: dict[str, Any]) -> tuple[Any, ...]:
+    """What identifies one run: the query, the alias and the values (a list parameter's as a tuple)."""
+    return (
+        id(query),
+        using,
+        tuple(
+            (name, tuple(values[name]) if isinstance(declared, many) else values[name])
+            for name, declared in query.params.items()
+        ),
+    )
+
+
+class ReadAhead:
+    """The rows of queries run together by ``read_ahead``, each waiting for the one ``fetch`` that asks for it
+    with the same values. ``unused`` and ``missed`` say how well the runs named matched the reads made."""
+
+    def __init__(self, rows: dict[tuple[Any, ...], list[Any]], queries: set[int]) -> None:
+        self._rows = rows
+        self._queries = queries
+        self.missed: list[tuple[PreparedQuery, dict[str, Any]]] = []
+
+    def take(self, query: PreparedQuery, using: str, values: dict[str, Any]) -> list[Any] | None:
+        if id(query) not in self._queries:
+            return None
+        found = self._rows.pop(_key(query, using, values), None)
+        if found is None:
+            # Read ahead with other values, or already taken: the caller asks the database itself.
+            self.missed.append((query, values))
+        return found
+
+    @property
+    def unused(self) -> int:
+        """How many runs read ahead were never asked for."""
+        return len(self._rows)
+
+
+_AHEAD: ContextVar[ReadAhead | None] = ContextVar("kinship_prepared_read_ahead", default=None)
+
+
+def fetch_together(
+    runs: Sequence[tuple[PreparedQuery, dict[str, Any]]], *, using: str = DEFAULT_DB_ALIAS
+) -> list[list[Any]]:
+    """``[query.fetch(**values) for query, values in runs]``, in one round trip to PostgreSQL.
+
+    On PostgreSQL the statements are sent together in psycopg's pipeline mode and PostgreSQL answers them in
+    order, in one exchange instead of one each; elsewhere (SQLite) they run one after another. Each statement is
+    still executed through Django's cursor, so ``assertNumQueries`` counts every one. An error in any of them
+    is raised as the ORM raises it."""
+    connection = connections[using]
+    entries = [(query, query.compiled(using=using, **values), values) for query, values in runs]
+    asked = [(query, entry, values) for query, entry, values in entries if entry is not _EMPTY]
+    raw_rows: list[Sequence[Sequence[Any]]]
+    if connection.vendor == "postgresql" and len(asked) > 1:
+        connection.ensure_connection()
+        with connection.wrap_database_errors, connection.connection.pipeline():
+            cursors = [connection.cursor() for _ in asked]
+            try:
+                for cursor, (query, entry, values) in zip(cursors, asked, strict=True):
+                    cursor.execute(entry.sql, query._params(entry, values, connection))
+                raw_rows = [cursor.fetchall() for cursor in cursors]
+            finally:
+                for cursor in cursors:
+                    cursor.close()
+    else:
+        raw_rows = []
+        for query, entry, values in asked:
+            with connection.cursor() as cursor:
+                cursor.execute(entry.sql, query._params(entry, values, connection))
+                raw_rows.append(cursor.fetchall())
+    answers = iter(raw_rows)
+    return [
+        [] if entry is _EMPTY else query._results(entry, next(answers), connection, using)
+        for query, entry, values in entries
+    ]
+
+
+@contextmanager
+def read_ahead(
+    runs: Sequence[tuple[PreparedQuery, dict[str, Any]]], *, using: str = DEFAULT_DB_ALIAS
+) -> Iterator[ReadAhead]:
+    """Run ``runs`` together now (``fetch_together``), and inside the block answer each ``fetch`` of one of them
+    with the same values from its rows, once, instead of asking the database again.
+
+    For code that reads many small things one after another (a booking decision's facts): it keeps its
+    functions, each reading what it needs, while the reads cost one round trip. The rows are as fresh as when
+    the block began; a fetch with other values, or a second fetch of the same run, goes to the database."""
+    rows = {
+        _key(query, using, values): found
+        for (query, values), found in zip(runs, fetch_together(runs, using=using), strict=True)
+    }
+    ahead = ReadAhead(rows, {id(query) for query, _values in runs})
+    token = _AHEAD.set(ahead)
+    try:
+        yield ahead
+    finally:
+        _AHEAD.reset(token)

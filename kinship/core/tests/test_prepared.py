@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from kinship.bookings.models import AllowanceEntry, LedgerReason
-from kinship.core.prepared import PreparedQuery, PreparedQueryError, many
+from kinship.core.prepared import PreparedQuery, PreparedQueryError, fetch_together, many, read_ahead
 from kinship.factories import (
     CompactRecordFactory,
     ContactFactory,
@@ -258,3 +258,99 @@ def test_calls_must_name_exactly_the_declared_parameters() -> None:
         CONTACTS.fetch(ids="abc")
     with pytest.raises(PreparedQueryError, match="at least one parameter"):
         PreparedQuery(lambda: Contact.objects.all())
+
+
+def _world_of_reads() -> tuple[Resident, list[tuple[PreparedQuery, dict[str, Any]]]]:
+    """A resident with links, assessments and a compact, and one run of each kind of row (models with related
+    objects, dicts, tuples, a list parameter, an empty list)."""
+    resident = _resident()
+    now = timezone.now()
+    links = [ContactLinkFactory(resident=resident) for _ in range(2)]
+    RiskAssessmentFactory(resident=resident, assessed_at=now - timedelta(days=1))
+    CompactRecordFactory(resident=resident)
+    contacts = [link.contact_id for link in links]
+    return resident, [
+        (ASSESSMENTS, {"resident": resident.pk, "since": now - timedelta(days=10)}),
+        (LINKS, {"resident": resident.pk}),
+        (LINKS_WITH_PEOPLE, {"resident": resident.pk}),
+        (LATEST_COMPACT, {"resident": resident.pk}),
+        (CONTACTS, {"ids": contacts}),
+        (CONTACTS, {"ids": []}),
+        (LINKS_OF, {"contacts": contacts[:1]}),
+    ]
+
+
+def _same(rows: list[Any]) -> list[Any]:
+    return [
+        (type(row), row.pk, row.__dict__.get("updated_at")) if isinstance(row, models.Model) else row
+        for row in rows
+    ]
+
+
+def test_queries_fetched_together_give_what_each_gives_alone_and_each_statement_is_counted() -> None:
+    runs = _world_of_reads()[1]
+    alone = [query.fetch(**values) for query, values in runs]
+    assert all(alone[:5])
+    assert alone[5] == []
+
+    with CaptureQueriesContext(connection) as queries:
+        together = fetch_together(runs)
+    assert [_same(rows) for rows in together] == [_same(rows) for rows in alone]
+    assert len(queries) == len(runs) - 1  # every statement, but none for the empty list
+    with CaptureQueriesContext(connection) as queries:
+        for link in together[2]:
+            assert link.contact.pk
+            assert link.resident.establishment.timezone
+    assert len(queries) == 0  # related objects came with the rows
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pipeline mode is PostgreSQL's (psycopg)")
+def test_on_postgresql_the_statements_go_together_in_one_pipeline() -> None:
+    from psycopg import pq
+
+    resident, runs = _world_of_reads()
+    modes: list[pq.PipelineStatus] = []
+
+    def observe(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        modes.append(connection.connection.pgconn.pipeline_status)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(observe):
+        fetch_together(runs)
+        assert connection.connection.pgconn.pipeline_status == pq.PipelineStatus.OFF
+        LINKS.fetch(resident=resident.pk)
+    assert modes[:-1] == [pq.PipelineStatus.ON] * (len(runs) - 1)
+    assert modes[-1] == pq.PipelineStatus.OFF  # an ordinary fetch afterwards is an ordinary statement
+
+
+def test_read_ahead_answers_each_run_once_from_its_rows_and_says_what_did_not_match() -> None:
+    resident, runs = _world_of_reads()
+    someone_else = _resident()
+    with read_ahead(runs) as ahead:
+        with CaptureQueriesContext(connection) as queries:
+            answers = [query.fetch(**values) for query, values in runs[:4]]
+            compact = LATEST_COMPACT.first(resident=resident.pk)  # already taken: asks again
+            other = LINKS.fetch(resident=someone_else.pk)  # other values: asks
+            unrelated = NET.fetch(resident=resident.pk, month="2026-11")  # not read ahead: asks
+        assert len(queries) == 3
+        assert compact is not None
+        assert other == []
+        assert unrelated == []
+        assert ahead.unused == 3  # the contacts, the empty list and the links of one contact
+        assert [(query, values) for query, values in ahead.missed] == [
+            (LATEST_COMPACT, {"resident": resident.pk}),
+            (LINKS, {"resident": someone_else.pk}),
+        ]
+    with CaptureQueriesContext(connection) as queries:
+        again = [query.fetch(**values) for query, values in runs[:4]]
+    assert len(queries) == 4  # outside the block every fetch asks the database
+    assert [_same(rows) for rows in answers] == [_same(rows) for rows in again]
+
+
+def test_rows_read_ahead_are_as_of_the_start_of_the_block() -> None:
+    resident = _resident()
+    ContactLinkFactory(resident=resident)
+    with read_ahead([(LINKS, {"resident": resident.pk})]):
+        ContactLinkFactory(resident=resident)
+        assert len(LINKS.fetch(resident=resident.pk)) == 1
+        assert len(LINKS.fetch(resident=resident.pk)) == 2  # taken once; the next fetch reads again
