@@ -6,6 +6,7 @@ A person in custody never has a web account; they use a registered terminal (see
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -112,14 +113,15 @@ class TermsVersion(BaseModel):
         return f"Terms {self.version}"
 
     @classmethod
-    def current(cls) -> TermsVersion | None:
-        """The version in force: the latest published by now (read by every booking decision, PF 4.15)."""
-        current: TermsVersion | None = _CURRENT_TERMS.first(now=timezone.now())
+    def current(cls, now: datetime | None = None) -> TermsVersion | None:
+        """The version in force at ``now`` (default: now): the latest published by then (read by every booking
+        decision, PF 4.15)."""
+        current: TermsVersion | None = TERMS_IN_FORCE.first(now=now or timezone.now())
         return current
 
 
 #: ``TermsVersion.current()``'s query, compiled once (kinship.core.prepared).
-_CURRENT_TERMS = PreparedQuery(
+TERMS_IN_FORCE = PreparedQuery(
     lambda now: TermsVersion.objects.filter(published_at__lte=now).order_by("-published_at")[:1],
     now=models.DateTimeField(),
 )

@@ -78,10 +78,16 @@ _CONTACT_OF_USER = PreparedQuery(
 )
 
 
+def contact_read(request: HttpRequest) -> tuple[PreparedQuery, dict[str, Any]]:
+    """``contact_of``'s read, for an endpoint to make with its own in one round trip (``read_ahead``)."""
+    user: User = request.auth  # type: ignore[attr-defined]
+    return _CONTACT_OF_USER, {"user": user.pk}
+
+
 def contact_of(request: HttpRequest) -> Contact:
     """The signed-in contact's record (every contact account has one once signed up)."""
-    user: User = request.auth  # type: ignore[attr-defined]
-    contact: Contact | None = _CONTACT_OF_USER.first(user=user.pk)
+    query, values = contact_read(request)
+    contact: Contact | None = query.first(**values)
     if contact is None:
         raise ApiProblem(403, "access.no_contact_record", "Your account has no contact details yet.")
     return contact

@@ -4,6 +4,7 @@ calls and cancelling them. A contact sees only their own bookings; anything else
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from django.db import models
@@ -16,11 +17,11 @@ from kinship.bookings import selectors
 from kinship.bookings.errors import Problem
 from kinship.bookings.models import Booking, CancelledBy, RequestChannel, Slot, SlotHold
 from kinship.bookings.services import booking_cancel, booking_request
-from kinship.core.prepared import PreparedQuery
+from kinship.core.prepared import PreparedQuery, read_ahead
 from kinship.establishments.models import Establishment
 from kinship.people.models import Contact, LinkStatus, Resident
 
-from .access import ContactSession, contact_of, declare
+from .access import ContactSession, contact_of, contact_read, declare
 from .common import MAX_ROWS, REFUSALS, alternatives_of, window, with_people
 from .errors import ApiProblem
 from .schemas import (
@@ -93,20 +94,21 @@ def participants_of(resident: Resident, ids: list[UUID]) -> list[Contact]:
     return [found[pk] for pk in ids]
 
 
-# Every booking request reads these two; compiled once (kinship.core.prepared).
+# Every booking request reads these two, with the contact, in one round trip (kinship.core.prepared): the person
+# named, if linked to the signed-in contact, and the time named, if at that person's establishment.
 _LINKED_RESIDENT = PreparedQuery(
-    lambda resident, contact: Resident.objects.filter(
-        pk=resident, contact_links__contact_id=contact
+    lambda resident, user: Resident.objects.filter(
+        pk=resident, contact_links__contact__user_id=user
     ).select_related("establishment")[:1],
     resident=models.UUIDField(),
-    contact=models.UUIDField(),
+    user=models.BigIntegerField(),
 )
 _SLOT_AT = PreparedQuery(
-    lambda slot, establishment: Slot.objects.filter(pk=slot, establishment_id=establishment).select_related(
+    lambda slot, resident: Slot.objects.filter(pk=slot, establishment__residents__id=resident).select_related(
         "establishment", "room"
     )[:1],
     slot=models.UUIDField(),
-    establishment=models.UUIDField(),
+    resident=models.UUIDField(),
 )
 
 
@@ -114,11 +116,17 @@ _SLOT_AT = PreparedQuery(
 @declare("contact")
 def request_call(request: HttpRequest, data: ContactRequestIn) -> Status[BookingOut]:
     """Request a call as its lead contact. Refused with every reason at once (409 when the time is taken)."""
-    person = contact_of(request)
-    resident: Resident | None = _LINKED_RESIDENT.first(resident=data.resident_id, contact=person.pk)
-    if resident is None:
-        raise ApiProblem(404, "not_found.resident", "You are not linked to this person.", field="resident_id")
-    slot: Slot | None = _SLOT_AT.first(slot=data.slot_id, establishment=resident.establishment_id)
+    user = request.auth  # type: ignore[attr-defined]
+    linked: dict[str, Any] = {"resident": data.resident_id, "user": user.pk}
+    at: dict[str, Any] = {"slot": data.slot_id, "resident": data.resident_id}
+    with read_ahead([contact_read(request), (_LINKED_RESIDENT, linked), (_SLOT_AT, at)]):
+        person = contact_of(request)
+        resident: Resident | None = _LINKED_RESIDENT.first(**linked)
+        if resident is None:
+            raise ApiProblem(
+                404, "not_found.resident", "You are not linked to this person.", field="resident_id"
+            )
+        slot: Slot | None = _SLOT_AT.first(**at)
     if slot is None:
         raise ApiProblem(404, "not_found.slot", "There is no such time for this person.", field="slot_id")
     hold = None

@@ -27,7 +27,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Sum
 
 from kinship import policy
-from kinship.accounts.models import StaffRole, TermsAcceptance, TermsVersion, User
+from kinship.accounts.models import TERMS_IN_FORCE, StaffRole, TermsAcceptance, TermsVersion, User
 from kinship.core.prepared import PreparedQuery, many
 from kinship.establishments.models import Establishment
 from kinship.people.models import (
@@ -77,15 +77,17 @@ def month_key(moment: datetime, establishment: Establishment) -> str:
 _ID = models.UUIDField()
 
 
-def current_terms_version() -> str:
-    current = TermsVersion.current()
+def current_terms_version(now: datetime | None = None) -> str:
+    current = TermsVersion.current(now)
     # With no terms published nobody has accepted "the current version", so PF 4.15 refuses every contact.
     return current.version if current is not None else ""
 
 
 def establishment_facts(
-    establishment: Establishment, *, terms_version: str | None = None
+    establishment: Establishment, *, terms_version: str | None = None, now: datetime | None = None
 ) -> policy.Establishment:
+    """The establishment with its settings and the terms in force at ``now`` (default: now), unless
+    ``terms_version`` is given."""
     return policy.Establishment(
         id=str(establishment.pk),
         name=establishment.name,
@@ -93,7 +95,7 @@ def establishment_facts(
         type=policy.EstablishmentType(establishment.type),
         settings=establishment.policy_settings(),
         timezone=timezone_of(establishment),
-        terms_version=current_terms_version() if terms_version is None else terms_version,
+        terms_version=current_terms_version(now) if terms_version is None else terms_version,
     )
 
 
@@ -317,6 +319,16 @@ _VISITOR_AUTHORISED_BY = PreparedQuery(
 )
 
 
+def _visitor_ban_values(contact_ids: Sequence[Any], resident: Resident, now: datetime) -> dict[str, Any]:
+    today = now.astimezone(ZoneInfo(resident.establishment.timezone)).date()
+    return {
+        "contacts": list(contact_ids),
+        "establishment": resident.establishment_id,
+        "now": now,
+        "today": today,
+    }
+
+
 def banned_visitors(
     contact_ids: Sequence[Any], *, resident: Resident, now: datetime | None = None
 ) -> dict[object, str | None]:
@@ -324,11 +336,7 @@ def banned_visitors(
     the manager who authorised a call with this resident since the ban began (or ``None``)."""
     from django.utils import timezone
 
-    moment = now or timezone.now()
-    today = moment.astimezone(ZoneInfo(resident.establishment.timezone)).date()
-    bans = _VISITOR_BANS.fetch(
-        contacts=list(contact_ids), establishment=resident.establishment_id, now=moment, today=today
-    )
+    bans = _VISITOR_BANS.fetch(**_visitor_ban_values(contact_ids, resident, now or timezone.now()))
     found: dict[object, str | None] = {}
     for ban_id, contact_id in bans:
         authorisation = _VISITOR_AUTHORISED_BY.first(ban=ban_id, resident=resident.pk)
@@ -337,14 +345,16 @@ def banned_visitors(
     return found
 
 
-#: Which of some users accepted one version of the terms (PF 4.15).
+#: The versions of the terms some users accepted (PF 4.15), read without knowing which version is in force so
+#: that a decision can read it with the rest (``decision_reads``).
 _TERMS_ACCEPTED = PreparedQuery(
-    lambda users, version: TermsAcceptance.objects.filter(
-        user__id__in=users, terms__version=version
-    ).values_list("user_id"),
+    lambda users: TermsAcceptance.objects.filter(user__id__in=users).values_list("user_id", "terms__version"),
     users=many(models.BigIntegerField()),
-    version=models.CharField(),
 )
+
+
+def _users(contacts: Sequence[Contact]) -> list[int]:
+    return [contact.user_id for contact in contacts if contact.user_id]
 
 
 def contact_facts(
@@ -353,12 +363,14 @@ def contact_facts(
     resident: Resident,
     terms_version: str,
     links: list[Mapping[str, Any]] | None = None,
+    now: datetime | None = None,
 ) -> tuple[policy.Contact, ...]:
     """Contacts in the order given, with the approved list they are on for this resident (PF 4.12), whether
     they are a banned visitor and who authorised the call (PF 4.12), and whether they accepted the current
-    terms (PF 4.15). ``links``: ``approved_links(resident)``, read here when not given."""
+    terms (PF 4.15). ``links``: ``approved_links(resident)``, read here when not given; ``now``: when the
+    bans are judged (default: now)."""
     ids = [contact.pk for contact in contacts]
-    banned = banned_visitors(ids, resident=resident)
+    banned = banned_visitors(ids, resident=resident, now=now)
     sources: dict[object, set[str]] = {}
     if links is None:
         links = approved_links(resident)
@@ -368,9 +380,8 @@ def contact_facts(
             sources.setdefault(link["contact_id"], set()).add(link["source"])
     accepted = {
         user_id
-        for (user_id,) in _TERMS_ACCEPTED.fetch(
-            users=[contact.user_id for contact in contacts if contact.user_id], version=terms_version
-        )
+        for user_id, version in _TERMS_ACCEPTED.fetch(users=_users(contacts))
+        if version == terms_version
     }
     return tuple(
         policy.Contact(
@@ -520,6 +531,32 @@ def allowance_usage(resident: Resident, month: str) -> policy.AllowanceUsage:
 def grants_available(resident: Resident, month: str) -> int:
     """Extra-call grants for ``month`` not funding a booking (PF 4.3)."""
     return len(_GRANTS_UNUSED.fetch(resident=resident.pk, month=month))
+
+
+def decision_reads(
+    resident: Resident, contacts: Sequence[Contact], *, month: str, now: datetime
+) -> list[tuple[PreparedQuery, dict[str, Any]]]:
+    """The reads of one booking decision about ``resident`` and ``contacts`` at ``now``, paid from ``month``,
+    with the values the functions above read them with, for ``kinship.core.prepared.read_ahead`` to run in
+    one round trip: the terms in force, the approved links, the latest compact, the assessments, the contact
+    bans, the restrictions, the suspensions, the banned visitors, the terms accepted, the month's ledger and the
+    unused grants. Two reads depend on what these find, and are made after, only when needed: a suspension's
+    reviews, and who authorised a banned visitor's call."""
+    person = {"resident": resident.pk}
+    paid = {"resident": resident.pk, "month": month}
+    return [
+        (TERMS_IN_FORCE, {"now": now}),
+        (_APPROVED_LINKS, person),
+        (_LATEST_COMPACT, person),
+        (_ASSESSMENTS, person),
+        (_CONTACT_BANS, person),
+        (_RESTRICTIONS, person),
+        (_SUSPENSIONS, person),
+        (_VISITOR_BANS, _visitor_ban_values([contact.pk for contact in contacts], resident, now)),
+        (_TERMS_ACCEPTED, {"users": _users(contacts)}),
+        (_LEDGER_BY_BOOKING, paid),
+        (_GRANTS_UNUSED, paid),
+    ]
 
 
 def requester(channel: str) -> policy.Requester:

@@ -17,6 +17,7 @@ from uuid import UUID
 from django.db.models import Prefetch, Q, QuerySet
 
 from kinship import policy
+from kinship.core.prepared import read_ahead
 from kinship.establishments.models import Establishment, Room
 from kinship.people.models import Contact, ContactLink, LinkStatus, Resident
 from kinship.policy.time import local_date
@@ -193,25 +194,31 @@ def request_problems(
     if use.left < 1:
         problems.append(Problem.booking("slot.full", rule_id="PF 4.2", field="slot"))
     month = booking_facts.month_key(slot.starts_at, establishment)
-    establishment_facts = booking_facts.establishment_facts(establishment)
-    decision = policy.booking_allowed(
-        booking_facts.booking_facts(
-            establishment=establishment_facts,
-            resident=booking_facts.resident_facts(resident),
-            slot=booking_facts.slot_facts(slot, use),
-            contacts=booking_facts.contact_facts(
-                contacts, resident=resident, terms_version=establishment_facts.terms_version
-            ),
-            kind=CallKind.SOCIAL,
-            channel=channel,
-            now=now,
-            usage=booking_facts.allowance_usage(resident, month),
-            # The service's funding for a social call: the allowance (PF 4.1) where there is one; the engine
-            # ignores it where there is none (DSO 3).
-            funding=policy.Funding.ALLOWANCE,
-            extra_grants_available=booking_facts.grants_available(resident, month),
+    with read_ahead(booking_facts.decision_reads(resident, contacts, month=month, now=now)):
+        establishment_facts = booking_facts.establishment_facts(establishment, now=now)
+        links = booking_facts.approved_links(resident)
+        decision = policy.booking_allowed(
+            booking_facts.booking_facts(
+                establishment=establishment_facts,
+                resident=booking_facts.resident_facts(resident, links=links),
+                slot=booking_facts.slot_facts(slot, use),
+                contacts=booking_facts.contact_facts(
+                    contacts,
+                    resident=resident,
+                    terms_version=establishment_facts.terms_version,
+                    links=links,
+                    now=now,
+                ),
+                kind=CallKind.SOCIAL,
+                channel=channel,
+                now=now,
+                usage=booking_facts.allowance_usage(resident, month),
+                # The service's funding for a social call: the allowance (PF 4.1) where there is one; the
+                # engine ignores it where there is none (DSO 3).
+                funding=policy.Funding.ALLOWANCE,
+                extra_grants_available=booking_facts.grants_available(resident, month),
+            )
         )
-    )
     problems += problems_from(decision)
     return problems
 

@@ -28,7 +28,7 @@ from django.utils import timezone
 from kinship import policy
 from kinship.accounts.models import User
 from kinship.audit.services import audit_record
-from kinship.core.prepared import PreparedQuery
+from kinship.core.prepared import PreparedQuery, read_ahead
 from kinship.establishments.models import Establishment, Terminal, TerminalKind
 from kinship.notifications.models import Event as NotificationEvent
 from kinship.notifications.services import booking_notify
@@ -499,7 +499,7 @@ def _evaluate(
             charges=tuple(item for item in usage.charges if item.booking_id != str(ignore_booking.pk))
         )
         grants += 1 if ignore_booking.extra_grant_id else 0
-    establishment = booking_facts.establishment_facts(locked.establishment)
+    establishment = booking_facts.establishment_facts(locked.establishment, now=now)
     links = booking_facts.approved_links(locked.resident)
     return policy.booking_allowed(
         booking_facts.booking_facts(
@@ -507,7 +507,11 @@ def _evaluate(
             resident=booking_facts.resident_facts(locked.resident, links=links),
             slot=booking_facts.slot_facts(locked.slot, use),
             contacts=booking_facts.contact_facts(
-                contacts, resident=locked.resident, terms_version=establishment.terms_version, links=links
+                contacts,
+                resident=locked.resident,
+                terms_version=establishment.terms_version,
+                links=links,
+                now=now,
             ),
             kind=kind,
             channel=channel,
@@ -617,7 +621,22 @@ def _request_problems(
     hold_refused: bool,
 ) -> tuple[list[Problem], policy.Decision, policy.AllowanceUsage]:
     """Every reason to refuse a request, booking's own first, then the engine's; with the engine's decision
-    and the allowance usage it was made on."""
+    and the allowance usage it was made on. What it reads is read in one round trip (``read_ahead``)."""
+    reads = booking_facts.decision_reads(locked.resident, request.contacts, month=request.month, now=now)
+    overlap = {"resident": locked.resident.pk, "starts": locked.slot.starts_at, "ends": locked.slot.ends_at}
+    with read_ahead([*reads, (_OVERLAPPING_BOOKING, overlap)]):
+        return _judged(locked, request, now=now, use=use, hold_refused=hold_refused, overlap=overlap)
+
+
+def _judged(
+    locked: _Locked,
+    request: _Request,
+    *,
+    now: datetime,
+    use: booking_facts.SlotUse,
+    hold_refused: bool,
+    overlap: dict[str, Any],
+) -> tuple[list[Problem], policy.Decision, policy.AllowanceUsage]:
     establishment, slot, resident = locked.establishment, locked.slot, locked.resident
     problems: list[Problem] = []
     if resident.establishment_id != establishment.pk:
@@ -634,7 +653,7 @@ def _request_problems(
         contacts=request.contacts,
         day=local_date(slot.starts_at, booking_facts.timezone_of(establishment)),
     )
-    if _OVERLAPPING_BOOKING.first(resident=resident.pk, starts=slot.starts_at, ends=slot.ends_at):
+    if _OVERLAPPING_BOOKING.first(**overlap):
         problems.append(Problem.booking("resident.already_booked"))
     if hold_refused:
         problems.append(Problem.booking("hold.not_yours"))

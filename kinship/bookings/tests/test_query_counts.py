@@ -7,6 +7,8 @@ the figures these numbers came from; raise them only with a reason written there
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -16,10 +18,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from kinship.api import contact as contact_api
 from kinship.audit.services import audit_record
+from kinship.bookings import services
 from kinship.bookings.errors import BookingRefused
 from kinship.bookings.models import RequestChannel, Slot
 from kinship.bookings.services import booking_request
+from kinship.core.prepared import ReadAhead, read_ahead
 from kinship.establishments.models import Establishment
 from kinship.factories import EstablishmentFactory
 from kinship.people.models import Contact, Resident
@@ -39,6 +44,9 @@ SERVICE_FULL = 13
 #: Before: 41 and 29; then 37 and 26; then 36 and 19.
 API_BOOKED = 35
 API_FULL = 18
+#: On PostgreSQL, where the reads made together are sent together (stop 11): the session, the user, the contact
+#: with the person and the time, the places used, and the decision's facts.
+ROUND_TRIPS_FULL = 5
 
 
 def _future_slot(establishment: Establishment, **fields: Any) -> Slot:
@@ -94,6 +102,80 @@ def test_the_api_booking_request_costs_a_fixed_number_of_queries(
                 client.post("/api/v1/booking-requests", body, content_type="application/json").status_code
             )
     assert answers == [201, 409]
+
+
+@contextmanager
+def _reads_ahead(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[ReadAhead]]:
+    """Every ``read_ahead`` block of the contact API and the booking service, as it ended."""
+    blocks: list[ReadAhead] = []
+
+    @contextmanager
+    def recording(runs: Any, **options: Any) -> Iterator[ReadAhead]:
+        with read_ahead(runs, **options) as ahead:
+            yield ahead
+        blocks.append(ahead)
+
+    monkeypatch.setattr(contact_api, "read_ahead", recording)
+    monkeypatch.setattr(services, "read_ahead", recording)
+    yield blocks
+
+
+def _round_trips(statements: list[Any]) -> int:
+    """Exchanges with the database: each statement sent alone, and each run of statements sent together in a
+    pipeline (``True``), one after another."""
+    return sum(1 for index, ahead in enumerate(statements) if not ahead or not statements[index - 1])
+
+
+def test_a_booking_request_reads_ahead_exactly_what_it_then_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The contact API reads the contact, the person and the time together, and the service reads a decision's
+    facts together (``read_ahead``). Each run read ahead must be the very read made later, with the same
+    values: one that differs goes back to the database on its own, silently costing a round trip."""
+    prison = EstablishmentFactory()
+    slot = _future_slot(prison, capacity=1)
+    _chain_started()
+    answers = []
+    with _reads_ahead(monkeypatch) as blocks:
+        for _attempt in range(2):
+            resident, contact = _person(prison)
+            client = sign_in_with_2fa(Client(), contact.user)
+            body = {"slot_id": str(slot.pk), "resident_id": str(resident.pk)}
+            answers.append(
+                client.post("/api/v1/booking-requests", body, content_type="application/json").status_code
+            )
+    assert answers == [201, 409]
+    assert len(blocks) == 4  # the API's and the service's, for each request
+    assert [(ahead.unused, ahead.missed) for ahead in blocks] == [(0, [])] * 4
+
+
+def test_a_request_for_a_full_slot_takes_few_round_trips_on_postgresql() -> None:
+    """On PostgreSQL the reads made together go in one exchange (psycopg's pipeline mode): a request for a
+    full time costs ROUND_TRIPS_FULL exchanges with the database, for API_FULL statements."""
+    if connection.vendor != "postgresql":
+        pytest.skip("pipeline mode is PostgreSQL's; this runs in the PostgreSQL pass")
+    from psycopg import pq
+
+    prison = EstablishmentFactory()
+    slot = _future_slot(prison, capacity=1)
+    _chain_started()
+    piped: list[bool] = []
+
+    def observe(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        piped.append(connection.connection.pgconn.pipeline_status == pq.PipelineStatus.ON)
+        return execute(sql, params, many, context)
+
+    statuses = []
+    for _attempt in range(2):
+        resident, contact = _person(prison)
+        client = sign_in_with_2fa(Client(), contact.user)
+        body = {"slot_id": str(slot.pk), "resident_id": str(resident.pk)}
+        piped.clear()
+        with connection.execute_wrapper(observe):
+            statuses.append(
+                client.post("/api/v1/booking-requests", body, content_type="application/json").status_code
+            )
+    assert statuses == [201, 409]
+    assert len(piped) <= API_FULL
+    assert _round_trips(piped) <= ROUND_TRIPS_FULL
 
 
 def test_a_request_for_a_full_slot_takes_no_lock() -> None:
