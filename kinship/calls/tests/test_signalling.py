@@ -4,6 +4,7 @@ from the services, warnings, leaving, and that no secret ever reaches a browser.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -14,6 +15,7 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
@@ -22,6 +24,7 @@ from kinship.accounts.models import TermsAcceptance
 from kinship.bookings.models import Booking, BookingParticipant
 from kinship.calls import services, signalling
 from kinship.calls.models import Call, CallEndpoint, CallState, EndpointRole
+from kinship.calls.threads import close_db_connections
 from kinship.establishments.models import TerminalKind, hash_device_secret
 from kinship.establishments.selectors import TERMINAL_COOKIE_NAME
 from kinship.factories import TerminalFactory
@@ -48,8 +51,19 @@ CANDIDATE = {
 
 
 def run(scenario: Callable[[], Awaitable[None]]) -> None:
-    """Run the scenario in its own thread (``off_the_loop``)."""
-    off_the_loop(async_to_sync(scenario))
+    """Run the scenario in its own thread (``off_the_loop``). Afterwards the database connections it left open
+    are closed: its event loop's thread's own (a scenario may read or write the database there directly), and the
+    consumers' database threads' (channels' test communicator turns their clean-up off), or PostgreSQL could not
+    drop the test database."""
+
+    async def closing() -> None:
+        try:
+            await scenario()
+        finally:
+            connections.close_all()
+            await asyncio.to_thread(close_db_connections)
+
+    off_the_loop(async_to_sync(closing))
 
 
 def session_cookie(user: Any) -> str:
