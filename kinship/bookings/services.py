@@ -637,6 +637,7 @@ def _judged(
     hold_refused: bool,
     overlap: dict[str, Any],
 ) -> tuple[list[Problem], policy.Decision, policy.AllowanceUsage]:
+    """``_request_problems``' judgement, reading each fact where it is needed (from what was read ahead)."""
     establishment, slot, resident = locked.establishment, locked.slot, locked.resident
     problems: list[Problem] = []
     if resident.establishment_id != establishment.pk:
