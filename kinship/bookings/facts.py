@@ -51,6 +51,7 @@ from .models import (
     AllowanceEntry,
     Booking,
     ExtraCallGrant,
+    Funding,
     RequestChannel,
     SessionTemplate,
     Slot,
@@ -590,6 +591,56 @@ def booking_facts(
         usage=usage,
         funding=funding,
         extra_grants_available=extra_grants_available,
+    )
+
+
+def booking_decision(
+    *,
+    establishment: Establishment,
+    resident: Resident,
+    slot: Slot,
+    use: SlotUse,
+    contacts: Sequence[Contact],
+    kind: str,
+    channel: str,
+    funding: str,
+    now: datetime,
+    month: str,
+    usage: policy.AllowanceUsage | None = None,
+    ignore_booking: Booking | None = None,
+) -> policy.Decision:
+    """The engine's decision on booking ``slot`` (places used: ``use``) for ``resident`` with ``contacts`` at
+    ``now``, paid (``funding``, a booking's ``Funding``) from ``month``, on facts read here: inside
+    ``read_ahead(decision_reads(...))`` they are read in one round trip. ``usage``: the month's allowance usage,
+    when the caller has read it already. ``ignore_booking``: a request being decided again, whose own charge and
+    grant are not someone else's (its place is the caller's to leave out of ``use``)."""
+    if usage is None:
+        usage = allowance_usage(resident, month)
+    grants = grants_available(resident, month)
+    if ignore_booking is not None:
+        usage = policy.AllowanceUsage(
+            charges=tuple(item for item in usage.charges if item.booking_id != str(ignore_booking.pk))
+        )
+        grants += 1 if ignore_booking.extra_grant_id else 0
+    place = establishment_facts(establishment, now=now)
+    links = approved_links(resident)
+    return policy.booking_allowed(
+        booking_facts(
+            establishment=place,
+            resident=resident_facts(resident, links=links),
+            slot=slot_facts(slot, use),
+            contacts=contact_facts(
+                contacts, resident=resident, terms_version=place.terms_version, links=links, now=now
+            ),
+            kind=kind,
+            channel=channel,
+            now=now,
+            usage=usage,
+            funding=policy.Funding.EXTRA_GRANT
+            if funding == Funding.EXTRA_GRANT
+            else policy.Funding.ALLOWANCE,
+            extra_grants_available=grants,
+        )
     )
 
 

@@ -30,6 +30,7 @@ from .models import (
     BookingParticipant,
     BookingStatus,
     CallKind,
+    Funding,
     Slot,
     SlotHold,
 )
@@ -195,29 +196,19 @@ def request_problems(
         problems.append(Problem.booking("slot.full", rule_id="PF 4.2", field="slot"))
     month = booking_facts.month_key(slot.starts_at, establishment)
     with read_ahead(booking_facts.decision_reads(resident, contacts, month=month, now=now)):
-        establishment_facts = booking_facts.establishment_facts(establishment, now=now)
-        links = booking_facts.approved_links(resident)
-        decision = policy.booking_allowed(
-            booking_facts.booking_facts(
-                establishment=establishment_facts,
-                resident=booking_facts.resident_facts(resident, links=links),
-                slot=booking_facts.slot_facts(slot, use),
-                contacts=booking_facts.contact_facts(
-                    contacts,
-                    resident=resident,
-                    terms_version=establishment_facts.terms_version,
-                    links=links,
-                    now=now,
-                ),
-                kind=CallKind.SOCIAL,
-                channel=channel,
-                now=now,
-                usage=booking_facts.allowance_usage(resident, month),
-                # The service's funding for a social call: the allowance (PF 4.1) where there is one; the
-                # engine ignores it where there is none (DSO 3).
-                funding=policy.Funding.ALLOWANCE,
-                extra_grants_available=booking_facts.grants_available(resident, month),
-            )
+        decision = booking_facts.booking_decision(
+            establishment=establishment,
+            resident=resident,
+            slot=slot,
+            use=use,
+            contacts=contacts,
+            kind=CallKind.SOCIAL,
+            channel=channel,
+            # The service's funding for a social call: the allowance (PF 4.1) where there is one; the engine
+            # ignores it where there is none (DSO 3).
+            funding=Funding.ALLOWANCE,
+            now=now,
+            month=month,
         )
     problems += problems_from(decision)
     return problems

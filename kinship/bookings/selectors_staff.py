@@ -259,30 +259,18 @@ def approval_problems(booking: Booking, *, now: datetime) -> tuple[list[Problem]
     month = booking_facts.month_key(slot.starts_at, establishment)
     contacts = [booking.lead_contact, *[link.contact for link in booking.participant_links.all()]]
     with read_ahead(booking_facts.decision_reads(resident, contacts, month=month, now=now)):
-        usage = booking_facts.allowance_usage(resident, month)
-        usage = policy.AllowanceUsage(
-            charges=tuple(item for item in usage.charges if item.booking_id != str(booking.pk))
-        )
-        grants = booking_facts.grants_available(resident, month) + (1 if booking.extra_grant_id else 0)
-        place = booking_facts.establishment_facts(establishment, now=now)
-        links = booking_facts.approved_links(resident)
-        decision = policy.booking_allowed(
-            booking_facts.booking_facts(
-                establishment=place,
-                resident=booking_facts.resident_facts(resident, links=links),
-                slot=booking_facts.slot_facts(slot, own),
-                contacts=booking_facts.contact_facts(
-                    contacts, resident=resident, terms_version=place.terms_version, links=links, now=now
-                ),
-                kind=booking.kind,
-                channel=booking.requested_by,
-                now=now,
-                usage=usage,
-                funding=policy.Funding.EXTRA_GRANT
-                if booking.funding == "extra_grant"
-                else policy.Funding.ALLOWANCE,
-                extra_grants_available=grants,
-            )
+        decision = booking_facts.booking_decision(
+            establishment=establishment,
+            resident=resident,
+            slot=slot,
+            use=own,
+            contacts=contacts,
+            kind=booking.kind,
+            channel=booking.requested_by,
+            funding=booking.funding,
+            now=now,
+            month=month,
+            ignore_booking=booking,
         )
     decision = policy.Decision.from_reasons(
         reason for reason in decision.reasons if reason.code != "booking.short_notice"

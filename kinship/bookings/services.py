@@ -410,10 +410,6 @@ def _funding(establishment: Establishment, kind: str, use_extra_grant: bool) -> 
     return Funding.EXTRA_GRANT if use_extra_grant else Funding.ALLOWANCE
 
 
-def _policy_funding(funding: str) -> policy.Funding:
-    return policy.Funding.EXTRA_GRANT if funding == Funding.EXTRA_GRANT else policy.Funding.ALLOWANCE
-
-
 def contact_problems(
     *,
     establishment: Establishment,
@@ -490,36 +486,19 @@ def _evaluate(
     ignore_booking: Booking | None = None,
     usage: policy.AllowanceUsage | None = None,
 ) -> policy.Decision:
-    if usage is None:
-        usage = booking_facts.allowance_usage(locked.resident, month)
-    grants = booking_facts.grants_available(locked.resident, month)
-    if ignore_booking is not None:
-        # Re-deciding an existing request: its own charge, grant and place are not someone else's.
-        usage = policy.AllowanceUsage(
-            charges=tuple(item for item in usage.charges if item.booking_id != str(ignore_booking.pk))
-        )
-        grants += 1 if ignore_booking.extra_grant_id else 0
-    establishment = booking_facts.establishment_facts(locked.establishment, now=now)
-    links = booking_facts.approved_links(locked.resident)
-    return policy.booking_allowed(
-        booking_facts.booking_facts(
-            establishment=establishment,
-            resident=booking_facts.resident_facts(locked.resident, links=links),
-            slot=booking_facts.slot_facts(locked.slot, use),
-            contacts=booking_facts.contact_facts(
-                contacts,
-                resident=locked.resident,
-                terms_version=establishment.terms_version,
-                links=links,
-                now=now,
-            ),
-            kind=kind,
-            channel=channel,
-            now=now,
-            usage=usage,
-            funding=_policy_funding(funding),
-            extra_grants_available=grants,
-        )
+    return booking_facts.booking_decision(
+        establishment=locked.establishment,
+        resident=locked.resident,
+        slot=locked.slot,
+        use=use,
+        contacts=contacts,
+        kind=kind,
+        channel=channel,
+        funding=funding,
+        now=now,
+        month=month,
+        usage=usage,
+        ignore_booking=ignore_booking,
     )
 
 
