@@ -256,14 +256,7 @@ class PreparedQuery:
             found = ahead.take(self, using, values)
             if found is not None:
                 return found
-        entry = self.compiled(using=using, **values)
-        if entry is _EMPTY:
-            return []
-        connection = connections[using]
-        with connection.cursor() as cursor:
-            cursor.execute(entry.sql, self._params(entry, values, connection))
-            rows = cursor.fetchall()
-        return self._results(entry, rows, connection, using)
+        return fetch_together([(self, values)], using=using)[0]
 
     def _params(self, entry: _Compiled, values: dict[str, Any], connection: BaseDatabaseWrapper) -> list[Any]:
         """The statement's parameters for ``values``, each prepared through its declared field."""
@@ -319,7 +312,7 @@ class PreparedQuery:
 def _key(query: PreparedQuery, using: str, values: dict[str, Any]) -> tuple[Any, ...]:
     """What identifies one run: the query, the alias and the values (a list parameter's as a tuple)."""
     return (
-        id(query),
+        query,
         using,
         tuple(
             (name, tuple(values[name]) if isinstance(declared, many) else values[name])
@@ -332,13 +325,13 @@ class ReadAhead:
     """The rows of queries run together by ``read_ahead``, each waiting for the one ``fetch`` that asks for it
     with the same values. ``unused`` and ``missed`` say how well the runs named matched the reads made."""
 
-    def __init__(self, rows: dict[tuple[Any, ...], list[Any]], queries: set[int]) -> None:
+    def __init__(self, rows: dict[tuple[Any, ...], list[Any]]) -> None:
         self._rows = rows
-        self._queries = queries
+        self._queries = {query for query, _using, _values in rows}
         self.missed: list[tuple[PreparedQuery, dict[str, Any]]] = []
 
     def take(self, query: PreparedQuery, using: str, values: dict[str, Any]) -> list[Any] | None:
-        if id(query) not in self._queries:
+        if query not in self._queries:
             return None
         found = self._rows.pop(_key(query, using, values), None)
         if found is None:
@@ -406,7 +399,7 @@ def read_ahead(
         _key(query, using, values): found
         for (query, values), found in zip(runs, fetch_together(runs, using=using), strict=True)
     }
-    ahead = ReadAhead(rows, {id(query) for query, _values in runs})
+    ahead = ReadAhead(rows)
     token = _AHEAD.set(ahead)
     try:
         yield ahead
