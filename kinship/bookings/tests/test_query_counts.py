@@ -7,7 +7,7 @@ the figures these numbers came from; raise them only with a reason written there
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -66,6 +66,23 @@ def _chain_started() -> None:
     audit_record(action="test_started")
 
 
+def _one_place() -> tuple[Establishment, Slot]:
+    """A prison with a slot of one place, and the audit chain started."""
+    prison = EstablishmentFactory()
+    slot = _future_slot(prison, capacity=1)
+    _chain_started()
+    return prison, slot
+
+
+def _ready_to_request(prison: Establishment, slot: Slot) -> Callable[[], int]:
+    """A new person's contact, signed in, about to ask the API for ``slot``: call it to send the request (the
+    answer's status comes back)."""
+    resident, contact = _person(prison)
+    client = sign_in_with_2fa(Client(), contact.user)
+    body = {"slot_id": str(slot.pk), "resident_id": str(resident.pk)}
+    return lambda: client.post("/api/v1/booking-requests", body, content_type="application/json").status_code
+
+
 def _request(slot: Slot, resident: Resident, contact: Contact) -> Any:
     return booking_request(
         slot=slot, resident=resident, lead_contact=contact, channel=RequestChannel.CONTACT, actor=contact.user
@@ -75,10 +92,8 @@ def _request(slot: Slot, resident: Resident, contact: Contact) -> Any:
 def test_a_booking_request_costs_a_fixed_number_of_queries(
     django_assert_max_num_queries: Any,
 ) -> None:
-    prison = EstablishmentFactory()
-    slot = _future_slot(prison, capacity=1)
+    prison, slot = _one_place()
     resident, contact = _person(prison)
-    _chain_started()
     with django_assert_max_num_queries(SERVICE_BOOKED):
         _request(slot, resident, contact)
     other, other_contact = _person(prison)
@@ -89,18 +104,12 @@ def test_a_booking_request_costs_a_fixed_number_of_queries(
 def test_the_api_booking_request_costs_a_fixed_number_of_queries(
     django_assert_max_num_queries: Any,
 ) -> None:
-    prison = EstablishmentFactory()
-    slot = _future_slot(prison, capacity=1)
-    _chain_started()
+    prison, slot = _one_place()
     answers = []
     for expected in (API_BOOKED, API_FULL):
-        resident, contact = _person(prison)
-        client = sign_in_with_2fa(Client(), contact.user)
-        body = {"slot_id": str(slot.pk), "resident_id": str(resident.pk)}
+        send = _ready_to_request(prison, slot)
         with django_assert_max_num_queries(expected):
-            answers.append(
-                client.post("/api/v1/booking-requests", body, content_type="application/json").status_code
-            )
+            answers.append(send())
     assert answers == [201, 409]
 
 
@@ -130,18 +139,9 @@ def test_a_booking_request_reads_ahead_exactly_what_it_then_reads(monkeypatch: p
     """The contact API reads the contact, the person and the time together, and the service reads a decision's
     facts together (``read_ahead``). Each run read ahead must be the very read made later, with the same
     values: one that differs goes back to the database on its own, silently costing a round trip."""
-    prison = EstablishmentFactory()
-    slot = _future_slot(prison, capacity=1)
-    _chain_started()
-    answers = []
+    prison, slot = _one_place()
     with _reads_ahead(monkeypatch) as blocks:
-        for _attempt in range(2):
-            resident, contact = _person(prison)
-            client = sign_in_with_2fa(Client(), contact.user)
-            body = {"slot_id": str(slot.pk), "resident_id": str(resident.pk)}
-            answers.append(
-                client.post("/api/v1/booking-requests", body, content_type="application/json").status_code
-            )
+        answers = [_ready_to_request(prison, slot)() for _attempt in range(2)]
     assert answers == [201, 409]
     assert len(blocks) == 4  # the API's and the service's, for each request
     assert [(ahead.unused, ahead.missed) for ahead in blocks] == [(0, [])] * 4
@@ -154,9 +154,7 @@ def test_a_request_for_a_full_slot_takes_few_round_trips_on_postgresql() -> None
         pytest.skip("pipeline mode is PostgreSQL's; this runs in the PostgreSQL pass")
     from psycopg import pq
 
-    prison = EstablishmentFactory()
-    slot = _future_slot(prison, capacity=1)
-    _chain_started()
+    prison, slot = _one_place()
     piped: list[bool] = []
 
     def observe(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
@@ -165,14 +163,10 @@ def test_a_request_for_a_full_slot_takes_few_round_trips_on_postgresql() -> None
 
     statuses = []
     for _attempt in range(2):
-        resident, contact = _person(prison)
-        client = sign_in_with_2fa(Client(), contact.user)
-        body = {"slot_id": str(slot.pk), "resident_id": str(resident.pk)}
+        send = _ready_to_request(prison, slot)
         piped.clear()
         with connection.execute_wrapper(observe):
-            statuses.append(
-                client.post("/api/v1/booking-requests", body, content_type="application/json").status_code
-            )
+            statuses.append(send())
     assert statuses == [201, 409]
     assert len(piped) <= API_FULL
     assert _round_trips(piped) <= ROUND_TRIPS_FULL
@@ -183,9 +177,7 @@ def test_a_request_for_a_full_slot_takes_no_lock() -> None:
     the slot's (or their person's) row lock; a request that could succeed still takes both."""
     if not connection.features.has_select_for_update:
         pytest.skip("SQLite has no row locks (SELECT ... FOR UPDATE); this runs in the PostgreSQL pass")
-    prison = EstablishmentFactory()
-    slot = _future_slot(prison, capacity=1)
-    _chain_started()
+    prison, slot = _one_place()
     resident, contact = _person(prison)
     with CaptureQueriesContext(connection) as booked:
         _request(slot, resident, contact)
