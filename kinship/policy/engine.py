@@ -25,19 +25,14 @@ from kinship.policy.facts import (
     WellbeingClosureFacts,
     WellbeingConcernFacts,
 )
-from kinship.policy.registry import all_rules
+from kinship.policy.registry import checks_for
 
 
 def evaluate(facts: Facts) -> Decision:
     """Every reason from every check registered for this kind of facts under the facts' profile."""
-    profile = facts.profile
     reasons: list[Reason] = []
-    for registered in all_rules():
-        if profile not in registered.profiles:
-            continue
-        for check in registered.checks:
-            if isinstance(facts, check.facts_type):
-                reasons.extend(check.function(facts))
+    for check in checks_for(type(facts), facts.profile):
+        reasons.extend(check(facts))
     return Decision.from_reasons(reasons)
 
 

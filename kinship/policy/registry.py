@@ -60,6 +60,22 @@ class RegistryError(Exception):
 
 
 _RULES: dict[str, Rule] = {}
+#: How many registrations there have been: with the registry's identity (a test may swap in a copy), it says
+#: whether what ``all_rules`` and ``checks_for`` worked out is still true.
+_registrations = 0
+_KEPT: dict[Any, Any] = {}
+_STATE = object()
+
+
+def _kept[T](key: Any, work_out: Callable[[], T]) -> T:
+    """``work_out()``, kept under ``key`` until a rule is registered: every decision asks for the same rules."""
+    state = (id(_RULES), _registrations)
+    if _KEPT.get(_STATE) != state:
+        _KEPT.clear()
+        _KEPT[_STATE] = state
+    if key not in _KEPT:
+        _KEPT[key] = work_out()
+    return cast(T, _KEPT[key])
 
 
 def rule[F: Callable[..., object]](
@@ -76,6 +92,8 @@ def rule[F: Callable[..., object]](
     """
 
     def register(function: F) -> F:
+        global _registrations
+        _registrations += 1
         entry = _RULES.get(rule_id, Rule(rule_id, frozenset(), ""))
         if summary is not None:
             if entry.summary:
@@ -98,10 +116,29 @@ def rule[F: Callable[..., object]](
 
 def all_rules() -> tuple[Rule, ...]:
     """Every registered rule, in catalogue order (PF before DSO, then by paragraph)."""
+    return _kept("all", _in_catalogue_order)
+
+
+def _in_catalogue_order() -> tuple[Rule, ...]:
     incomplete = sorted(rule_id for rule_id, entry in _RULES.items() if not entry.summary)
     if incomplete:
         raise RegistryError(f"rules registered without a summary: {', '.join(incomplete)}")
     return tuple(sorted(_RULES.values(), key=lambda registered: rule_sort_key(registered.id)))
+
+
+def checks_for(facts_type: type[Facts], profile: Profile) -> tuple[CheckFunction, ...]:
+    """The checks ``evaluate`` runs for facts of ``facts_type`` at an establishment of ``profile``: every check
+    registered for that type (or a supertype) under a rule covering the profile, in catalogue order."""
+    return _kept(
+        (facts_type, profile),
+        lambda: tuple(
+            check.function
+            for registered in all_rules()
+            if profile in registered.profiles
+            for check in registered.checks
+            if issubclass(facts_type, check.facts_type)
+        ),
+    )
 
 
 def get_rule(rule_id: str) -> Rule:

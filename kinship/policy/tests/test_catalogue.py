@@ -12,8 +12,11 @@ import pytest
 from kinship.policy import ALL_PROFILES, PRISON_PROFILES, Profile, get_rule, registry
 from kinship.policy.__main__ import main
 from kinship.policy.catalogue import list_lines, markdown
-from kinship.policy.facts import SettingsFacts
+from kinship.policy.decision import Reason
+from kinship.policy.engine import evaluate
+from kinship.policy.facts import AccessFacts, SettingsFacts
 from kinship.policy.registry import RegistryError, all_rules, rule, rule_sort_key
+from kinship.policy.tests import builders
 
 RULES_MD = Path(__file__).resolve().parents[3] / "docs" / "rules.md"
 
@@ -102,3 +105,24 @@ def test_rules_may_be_registered_in_any_order() -> None:
     assert [check.name for check in registered.checks] == ["_nothing"]
     assert registered.functions == (_nothing, _nothing)
     assert tuple(registered.checks[0].function(None)) == ()
+
+
+def test_a_rule_registered_after_decisions_were_made_takes_part_in_the_next() -> None:
+    """``evaluate`` keeps the checks it worked out until a rule is registered or the registry is swapped."""
+    facts = builders.access()
+    before = evaluate(facts)
+    patch = pytest.MonkeyPatch()
+    patch.setattr(registry, "_RULES", dict(registry._RULES))
+
+    def refuse_everyone(facts: AccessFacts) -> Iterator[Reason]:
+        yield Reason.refuse("TEST 5", "test.everyone")
+
+    rule("TEST 5", summary="A test rule.", profiles=frozenset({Profile.PRISON}), facts=AccessFacts)(
+        refuse_everyone
+    )
+    during = evaluate(facts)
+    patch.undo()
+    after = evaluate(facts)
+    assert "TEST 5" not in before.rule_ids
+    assert during.rule_ids == before.rule_ids | {"TEST 5"}
+    assert after == before
