@@ -74,9 +74,12 @@ class Results:
             self.latencies.append(seconds)
 
 
-def server_env(database_url: str, *, pool: bool = False, concurrency: int = 30) -> dict[str, str]:
+def server_env(
+    database_url: str, *, pool: bool = False, concurrency: int = 30, prepared: bool = True
+) -> dict[str, str]:
     """The production profile (DEBUG off) on plain HTTP and loopback, with a throwaway secret; with ``pool``,
-    Django's psycopg connection pool sized to the requests a worker serves at once."""
+    Django's psycopg connection pool sized to the requests a worker serves at once; ``prepared``:
+    DATABASE_PREPARED_STATEMENTS."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -94,6 +97,7 @@ def server_env(database_url: str, *, pool: bool = False, concurrency: int = 30) 
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "PYTHONPATH": str(ROOT),
         "KINSHIP_BENCH_CONCURRENCY": str(concurrency),
+        "DATABASE_PREPARED_STATEMENTS": "on" if prepared else "off",
     }
     if pool:
         env |= {
@@ -196,6 +200,30 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(timeout=10)
+
+
+def cpu_seconds(server: subprocess.Popen[bytes]) -> tuple[float, float] | None:
+    """CPU time used so far by the server (its process group: uvicorn and its workers) and by PostgreSQL (every
+    ``postgres`` process, with the postmaster's count of the backends it has reaped), from /proc; None where
+    there is no /proc."""
+    if not Path("/proc/self/stat").exists():
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {"server": 0, "postgres": 0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # ended while we looked
+        name, _, rest = text.partition(" (")[2].rpartition(") ")
+        fields = rest.split()
+        # After the name: state, ppid, pgrp, ... utime, stime, cutime, cstime at 11-14 (proc(5), from 0).
+        spent = sum(int(value) for value in fields[11:15])
+        if int(fields[2]) == server.pid:
+            used["server"] += spent
+        elif name == "postgres":
+            used["postgres"] += spent
+    return used["server"] / ticks, used["postgres"] / ticks
 
 
 def call(
@@ -314,6 +342,12 @@ def main() -> int:
         help="Django's psycopg connection pool in the server, DATABASE_POOL=1 (default on)",
     )
     parser.add_argument(
+        "--prepared-statements",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="PostgreSQL prepares the booking reads' statements, DATABASE_PREPARED_STATEMENTS (default on)",
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/kinship_bench"),
     )
@@ -324,10 +358,13 @@ def main() -> int:
     if args.workers < 1 or args.workers > 8 or args.concurrency < 1 or args.workers * args.concurrency > 80:
         raise SystemExit("Use 1-8 workers and at most 80 requests at once in all (PostgreSQL allows 100).")
 
-    env = server_env(args.database_url, pool=args.pool, concurrency=args.concurrency)
+    env = server_env(
+        args.database_url, pool=args.pool, concurrency=args.concurrency, prepared=args.prepared_statements
+    )
     print(f"Creating the database and migrating ({args.database_url}) ...", flush=True)
     recreate_database(args.database_url)
     server = None
+    before_me = before_rush = after_rush = None
     try:
         subprocess.run(  # noqa: S603 - our own interpreter and scripts, fixed arguments
             [PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], env=env, cwd=ROOT, check=True
@@ -352,8 +389,11 @@ def main() -> int:
         # 183-190/s in one run), which flattered the ratio.
         for _round in range(WARM_UP_ROUNDS):
             run_clients(clients, port, trivial)
+        before_me = cpu_seconds(server)
         me, me_seconds = run_clients(clients, port, trivial)
+        before_rush = cpu_seconds(server)
         rush, rush_seconds = run_clients(clients, port, booking)
+        after_rush = cpu_seconds(server)
     finally:
         if server is not None:
             stop_server(server)
@@ -372,6 +412,15 @@ def main() -> int:
         f"POST /api/v1/booking-requests: {dict(rush.statuses)} in {rush_seconds:.2f}s = {rush_rate:.0f}/s, "
         f"p50 {statistics.median(rush.latencies) * 1000:.0f} ms"
     )
+    if before_me and before_rush and after_rush:
+        me_count, rush_count = sum(me.statuses.values()), sum(rush.statuses.values())
+        print(
+            "CPU per request, server + PostgreSQL: "
+            f"/me {1000 * (before_rush[0] - before_me[0]) / me_count:.2f} + "
+            f"{1000 * (before_rush[1] - before_me[1]) / me_count:.2f} ms, "
+            f"booking {1000 * (after_rush[0] - before_rush[0]) / rush_count:.2f} + "
+            f"{1000 * (after_rush[1] - before_rush[1]) / rush_count:.2f} ms"
+        )
     print(f"server errors (5xx or no answer): {server_errors}; server log in {SERVER_LOG}")
     print(
         f"booked={counts['booked']} capacity={counts['capacity']} double_bookings={counts['double_bookings']} "

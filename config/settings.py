@@ -153,6 +153,16 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.en
         "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "20")),
         "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "30")),
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.environ.get(
+    "DATABASE_PREPARED_STATEMENTS", "on"
+).strip().lower() not in {"0", "false", "no", "off"}:
+    # The statements kinship.core.prepared sends (a booking decision's reads, and a few more that every booking
+    # request runs) are prepared by PostgreSQL the first time they run on a connection, so it plans them once
+    # per connection instead of every time: planning was most of PostgreSQL's work for a booking request (ADR
+    # 0006). Only those statements: every other one keeps Django's client-side binding and is never prepared.
+    # Off (DATABASE_PREPARED_STATEMENTS=off) behind a pooler that cannot carry prepared statements, such as
+    # PgBouncer before 1.21 in transaction mode.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

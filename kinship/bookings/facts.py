@@ -28,7 +28,7 @@ from django.db.models import Sum
 
 from kinship import policy
 from kinship.accounts.models import TERMS_IN_FORCE, StaffRole, TermsAcceptance, TermsVersion, User
-from kinship.core.prepared import PreparedQuery, many
+from kinship.core.prepared import PreparedQuery, many, statement_cursor
 from kinship.establishments.models import Establishment
 from kinship.people.models import (
     CompactOutcome,
@@ -462,7 +462,7 @@ def _counts(slot: Slot, *, now: datetime, exclude_hold: SlotHold | None, count_h
         connection.ops.adapt_datetimefield_value(now),
         hold_id,
     ]
-    with connection.cursor() as cursor:
+    with statement_cursor(connection) as cursor:
         cursor.execute(sql, params)
         bookings, e_list, holds = cursor.fetchone()
     return SlotUse(

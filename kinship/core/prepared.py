@@ -33,11 +33,11 @@ What can be prepared is deliberately narrow; anything else is refused when it is
 A list parameter (``many(field)``) compiles one statement per list length; an empty list gives no rows without
 asking the database, as the ORM does for ``__in=[]``.
 
-Reads that do not depend on each other can be made in one exchange with the database: ``fetch_together`` sends
-their statements together on PostgreSQL (psycopg's pipeline mode) and one after another elsewhere, and
-``read_ahead`` does so at the start of a block, inside which each ``fetch`` of one of those runs, with the same
-values, takes its rows instead of asking again. Code keeps reading what it needs where it needs it; only the
-round trips are saved. A ``read_ahead`` block inside another hides the outer one's rows.
+Reads that do not depend on each other can be made in one statement: ``fetch_together`` makes one statement of
+theirs on PostgreSQL and runs them one after another elsewhere, and ``read_ahead`` does so at the start of a
+block, inside which each ``fetch`` of one of those runs, with the same values, takes its rows instead of asking
+again. Code keeps reading what it needs where it needs it; only the statements are saved. A ``read_ahead`` block
+inside another hides the outer one's rows.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from django.core.exceptions import EmptyResultSet, ValidationError
@@ -111,6 +111,8 @@ class _Compiled:
     model_slice: tuple[int, int] = (0, 0)
     fetch_mode: Any = None
     related: tuple[Any, ...] = ()  # Django's RelatedPopulator for each select_related relation
+    #: What is learnt about the statement from the database, once (``_result_types``).
+    learnt: dict[str, Any] = field(default_factory=dict)
 
 
 _EMPTY = _Compiled(sql="", params=(), slots=(), columns=(), kind="empty")
@@ -351,38 +353,125 @@ _AHEAD: ContextVar[ReadAhead | None] = ContextVar("kinship_prepared_read_ahead",
 def fetch_together(
     runs: Sequence[tuple[PreparedQuery, dict[str, Any]]], *, using: str = DEFAULT_DB_ALIAS
 ) -> list[list[Any]]:
-    """``[query.fetch(**values) for query, values in runs]``, in one round trip to PostgreSQL.
+    """``[query.fetch(**values) for query, values in runs]``, in one statement on PostgreSQL.
 
-    On PostgreSQL the statements are sent together in psycopg's pipeline mode and PostgreSQL answers them in
-    order, in one exchange instead of one each; elsewhere (SQLite) they run one after another. Each statement is
-    still executed through Django's cursor, so ``assertNumQueries`` counts every one. An error in any of them
-    is raised as the ORM raises it."""
+    On PostgreSQL the runs' statements become one (``_one_statement``): one statement for the database to run
+    and for Django's cursor to count, instead of one each. Elsewhere (SQLite) they run one after another, each
+    counted. An error in any of them is raised as the ORM raises it."""
     connection = connections[using]
     entries = [(query, query.compiled(using=using, **values), values) for query, values in runs]
     asked = [(query, entry, values) for query, entry, values in entries if entry is not _EMPTY]
-    raw_rows: list[Sequence[Sequence[Any]]]
+    raw_rows: Sequence[Sequence[Sequence[Any]]]
     if connection.vendor == "postgresql" and len(asked) > 1:
-        connection.ensure_connection()
-        with connection.wrap_database_errors, connection.connection.pipeline():
-            cursors = [connection.cursor() for _ in asked]
-            try:
-                for cursor, (query, entry, values) in zip(cursors, asked, strict=True):
-                    cursor.execute(entry.sql, query._params(entry, values, connection))
-                raw_rows = [cursor.fetchall() for cursor in cursors]
-            finally:
-                for cursor in cursors:
-                    cursor.close()
+        raw_rows = _one_statement(connection, asked)
     else:
-        raw_rows = []
-        for query, entry, values in asked:
-            with connection.cursor() as cursor:
-                cursor.execute(entry.sql, query._params(entry, values, connection))
-                raw_rows.append(cursor.fetchall())
+        raw_rows = [_alone(connection, query, entry, values) for query, entry, values in asked]
     answers = iter(raw_rows)
     return [
         [] if entry is _EMPTY else query._results(entry, next(answers), connection, using)
         for query, entry, values in entries
     ]
+
+
+def statement_cursor(connection: BaseDatabaseWrapper) -> Any:
+    """A cursor for a statement that runs again and again with new values (this module's, and a few written by
+    hand, such as the count of a slot's places): Django's own (every statement counted, errors translated), on
+    PostgreSQL over a cursor of psycopg's that sends the values apart from the statement. psycopg then has
+    PostgreSQL prepare the statement on the connection (``prepare_threshold`` in the database's OPTIONS; see
+    config/settings.py), which plans it once instead of on every run. Every other cursor keeps Django's
+    client-side binding, which never prepares."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    from psycopg import Cursor
+
+    connection.ensure_connection()
+    if connection.connection.prepare_threshold is None:
+        return connection.cursor()  # nothing is prepared (DATABASE_PREPARED_STATEMENTS=off): Django's own
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(Cursor(connection.connection))  # type: ignore[attr-defined]
+
+
+def _alone(
+    connection: BaseDatabaseWrapper, query: PreparedQuery, entry: _Compiled, values: dict[str, Any]
+) -> list[Any]:
+    with statement_cursor(connection) as cursor:
+        cursor.execute(entry.sql, query._params(entry, values, connection))
+        return cursor.fetchall()
+
+
+#: The statement ``_one_statement`` makes of several compiled queries, by the queries' entries (each entry is
+#: kept with it, so that the ids in the key stay theirs).
+_TOGETHER: dict[tuple[int, ...], tuple[str, tuple[_Compiled, ...]]] = {}
+
+
+def _names(width: int) -> str:
+    return ", ".join(f"c{index}" for index in range(width))
+
+
+def _one_statement(
+    connection: BaseDatabaseWrapper, asked: Sequence[tuple[PreparedQuery, _Compiled, dict[str, Any]]]
+) -> list[list[tuple[Any, ...]]]:
+    """The rows of each of ``asked``, read by one PostgreSQL statement, exactly as psycopg reads each alone.
+
+    The statement selects one value per query: its rows as a JSON array, each row an array of its columns in
+    PostgreSQL's text form (``::text``, the form a result is sent in anyway). Each column is then read by
+    psycopg's own loader for the column's type, learnt once per query (``_result_types``), so values arrive as
+    they would from the query alone: the same types, time zones and precision. A subquery keeps its ORDER BY for
+    the aggregate (PostgreSQL aggregates a sorted subquery's rows in order). The statement is counted once by
+    ``assertNumQueries`` and runs on one snapshot."""
+    from psycopg.adapt import Transformer
+    from psycopg.pq import Format
+
+    key = tuple(id(entry) for _query, entry, _values in asked)
+    found = _TOGETHER.get(key)
+    if found is None:
+        parts = []
+        for _query, entry, _values in asked:
+            width = len(entry.columns)
+            texts = ", ".join(f"q.c{index}::text" for index in range(width))
+            aggregate = f"coalesce(json_agg(ARRAY[{texts}]), '[]')"
+            parts.append(f"(SELECT {aggregate} FROM ({entry.sql}) AS q({_names(width)}))")  # noqa: S608 - ours
+        found = _TOGETHER.setdefault(
+            key, ("SELECT " + ", ".join(parts), tuple(entry for _q, entry, _v in asked))
+        )
+    sql = found[0]
+    types = [_result_types(connection, query, entry, values) for query, entry, values in asked]
+    params = [param for query, entry, values in asked for param in query._params(entry, values, connection)]
+    with statement_cursor(connection) as cursor:
+        cursor.execute(sql, params)
+        arrays = cursor.fetchone()
+    reader = Transformer(connection.connection)
+    rows: list[list[tuple[Any, ...]]] = []
+    for found_rows, columns in zip(arrays, types, strict=True):
+        reader.set_loader_types(columns, Format.TEXT)
+        rows.append(
+            [
+                reader.load_sequence([None if value is None else value.encode() for value in row])
+                for row in found_rows
+            ]
+        )
+    return rows
+
+
+def _result_types(
+    connection: BaseDatabaseWrapper, query: PreparedQuery, entry: _Compiled, values: dict[str, Any]
+) -> tuple[int, ...]:
+    """The PostgreSQL type (OID) of each column ``entry`` selects, asked of the database the first time: its
+    statement described by running it for no rows (``LIMIT 0``), outside Django's cursor, as a question about
+    the statement rather than a read (and not counted as one)."""
+    types: tuple[int, ...] | None = entry.learnt.get("types")
+    if types is None:
+        width = len(entry.columns)
+        connection.ensure_connection()
+        with connection.wrap_database_errors, connection.connection.cursor() as cursor:
+            # Django's cursor class, which binds on the client: this statement runs once and is not prepared.
+            cursor.execute(
+                f"SELECT * FROM ({entry.sql}) AS q({_names(width)}) LIMIT 0",  # noqa: S608 - our compiled SQL
+                query._params(entry, values, connection),
+            )
+            described = cursor.description or []
+            types = entry.learnt.setdefault("types", tuple(column.type_code for column in described[:width]))
+    return types
 
 
 @contextmanager

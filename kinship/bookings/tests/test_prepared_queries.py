@@ -27,7 +27,7 @@ from kinship.bookings.models import (
     Slot,
 )
 from kinship.bookings.tests.factories import SlotFactory
-from kinship.core.prepared import PreparedQuery
+from kinship.core.prepared import PreparedQuery, fetch_together
 from kinship.factories import (
     CompactRecordFactory,
     ContactLinkFactory,
@@ -85,6 +85,19 @@ def _comparable(rows: list[Any]) -> list[Any]:
         else row
         for row in rows
     ]
+
+
+def _typed(rows: list[Any]) -> list[Any]:
+    """``_comparable``, with each value's type and time zone beside it."""
+
+    def exactly(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: exactly(item) for key, item in value.items()}
+        if isinstance(value, tuple):
+            return tuple(exactly(item) for item in value)
+        return type(value), value, getattr(value, "tzinfo", None)
+
+    return [exactly(row) for row in _comparable(rows)]
 
 
 def _world() -> dict[str, Any]:
@@ -274,3 +287,13 @@ def test_the_facts_read_through_prepared_queries_are_the_records() -> None:
     assert reviewed.reviews[0] > reviewed.reviews[1]  # newest first, as Suspension.reviews orders them
     assert len(fact.contact_bans) == 2  # the recorded ban and the link marked banned
     assert len(fact.approved_child_contacts) == 1
+
+
+def test_every_prepared_query_read_together_returns_what_it_returns_alone() -> None:
+    """Read together (``fetch_together``: on PostgreSQL one statement for them all), each query gives the very
+    rows it gives alone, down to each value's type and time zone."""
+    world = _world()
+    queries = _prepared_queries()
+    runs = [(query, values) for name, query in queries.items() for values in world[name]]
+    alone = [_typed(query.fetch(**values)) for query, values in runs]
+    assert [_typed(rows) for rows in fetch_together(runs)] == alone

@@ -3,7 +3,7 @@ SQLite and on PostgreSQL), and refuse what they cannot honour."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, time, timedelta
 from typing import Any, cast
 
 import pytest
@@ -12,7 +12,8 @@ from django.db.models import Count, Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from kinship.bookings.models import AllowanceEntry, LedgerReason
+from kinship.bookings.models import AllowanceEntry, LedgerReason, SessionTemplate
+from kinship.bookings.tests.factories import SessionTemplateFactory
 from kinship.core.prepared import PreparedQuery, PreparedQueryError, fetch_together, many, read_ahead
 from kinship.factories import (
     CompactRecordFactory,
@@ -281,13 +282,32 @@ def _world_of_reads() -> tuple[Resident, list[tuple[PreparedQuery, dict[str, Any
 
 
 def _same(rows: list[Any]) -> list[Any]:
-    return [
-        (type(row), row.pk, row.__dict__.get("updated_at")) if isinstance(row, models.Model) else row
-        for row in rows
-    ]
+    """Each row as a value to compare, down to each value's type and time zone: a model instance by its fields
+    and the related objects read with it."""
+    return [_exactly(row) for row in rows]
 
 
-def test_queries_fetched_together_give_what_each_gives_alone_and_each_statement_is_counted() -> None:
+def _exactly(value: Any, seen: frozenset[int] = frozenset()) -> Any:
+    if isinstance(value, models.Model):
+        if id(value) in seen:  # a one-to-one's reverse side points back
+            return ("again", type(value), value.pk)
+        inner = seen | {id(value)}
+        fields = {
+            field.attname: _exactly(getattr(value, field.attname), inner)
+            for field in value._meta.concrete_fields
+        }
+        related = {
+            name: _exactly(cached, inner) for name, cached in sorted(value._state.fields_cache.items())
+        }
+        return (type(value), value._state.db, value._state.adding, fields, related)
+    if isinstance(value, dict):
+        return {key: _exactly(item, seen) for key, item in value.items()}
+    if isinstance(value, tuple | list):
+        return type(value), [_exactly(item, seen) for item in value]
+    return type(value), value, getattr(value, "tzinfo", None)
+
+
+def test_queries_fetched_together_give_what_each_gives_alone() -> None:
     runs = _world_of_reads()[1]
     alone = [query.fetch(**values) for query, values in runs]
     assert all(alone[:5])
@@ -296,7 +316,8 @@ def test_queries_fetched_together_give_what_each_gives_alone_and_each_statement_
     with CaptureQueriesContext(connection) as queries:
         together = fetch_together(runs)
     assert [_same(rows) for rows in together] == [_same(rows) for rows in alone]
-    assert len(queries) == len(runs) - 1  # every statement, but none for the empty list
+    # On PostgreSQL one statement reads them all; elsewhere one each, but none for the empty list.
+    assert len(queries) == (1 if connection.vendor == "postgresql" else len(runs) - 1)
     with CaptureQueriesContext(connection) as queries:
         for link in together[2]:
             assert link.contact.pk
@@ -304,23 +325,105 @@ def test_queries_fetched_together_give_what_each_gives_alone_and_each_statement_
     assert len(queries) == 0  # related objects came with the rows
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="pipeline mode is PostgreSQL's (psycopg)")
-def test_on_postgresql_the_statements_go_together_in_one_pipeline() -> None:
-    from psycopg import pq
+TEMPLATES = PreparedQuery(
+    lambda establishment: (
+        SessionTemplate.objects.filter(establishment_id=establishment)
+        .select_related("room")
+        .order_by("start", "pk")
+    ),
+    establishment=models.UUIDField(),
+)
+PEOPLE = PreparedQuery(
+    lambda resident: (
+        Contact.objects.filter(links__resident_id=resident)
+        .values_list(
+            "first_name", "last_name", "email", "date_of_birth", "booking_banned_until", "created_at"
+        )
+        .order_by("first_name", "pk")
+    ),
+    resident=models.UUIDField(),
+)
+AWKWARD_TEXT = [
+    'O\'Brien "Jo"',
+    "back\\slash, {brace} (paren) [bracket]",
+    "two\nlines\tand a tab",
+    "Zoë 🙂 ünïcödé",
+    "NULL",
+    "",
+]
 
+
+def test_one_statement_reads_every_kind_of_value_as_its_own_statement_would() -> None:
+    """Texts with quotes, backslashes, commas, brackets, line breaks and letters beyond ASCII, an empty text and
+    a null, dates, times and instants with microseconds, JSON, numbers, flags, uuids, sums and counts: read
+    together, each value is what the query alone gives, with the same type and time zone."""
+    resident = _resident()
+    establishment = resident.establishment
+    for index, text in enumerate(AWKWARD_TEXT):
+        ContactLinkFactory(
+            resident=resident,
+            contact=ContactFactory(
+                user=None,
+                first_name=f"{index} {text}",
+                last_name=text,
+                email="",
+                booking_banned_until=None if index % 2 else date(2026, 12, 31),
+            ),
+        )
+    SessionTemplateFactory(
+        establishment=establishment,
+        start=time(9, 30, 15, 123456),
+        end=time(11, 0),
+        valid_to=None,
+        supports=["bsl", {"quote": 'she said "hi"', "nested": [1, 2.5, None, True], "ünï": "cödé"}],
+        published_at=timezone.now().replace(microsecond=654321),
+    )
+    SessionTemplateFactory(establishment=establishment, start=time(14, 0), end=time(15, 0), supports=[])
+    for minutes in (-60, 30, 45):
+        AllowanceEntry.objects.create(
+            resident=resident, month="2026-11", minutes=minutes, reason=LedgerReason.BOOKING
+        )
+    runs: list[tuple[PreparedQuery, dict[str, Any]]] = [
+        (TEMPLATES, {"establishment": establishment.pk}),
+        (PEOPLE, {"resident": resident.pk}),
+        (NET, {"resident": resident.pk, "month": "2026-11"}),
+        (LINKS_WITH_PEOPLE, {"resident": resident.pk}),
+    ]
+    alone = [query.fetch(**values) for query, values in runs]
+    assert [len(rows) for rows in alone] == [2, len(AWKWARD_TEXT), 1, len(AWKWARD_TEXT)]
+    with CaptureQueriesContext(connection) as queries:
+        together = fetch_together(runs)
+    assert [_same(rows) for rows in together] == [_same(rows) for rows in alone]
+    if connection.vendor == "postgresql":
+        assert len(queries) == 1
+    assert together[0][0].supports == [
+        "bsl",
+        {"quote": 'she said "hi"', "nested": [1, 2.5, None, True], "ünï": "cödé"},
+    ]
+    assert together[2] == [{"booking_id": None, "net": 15}]
+
+
+def _prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements ORDER BY prepare_time")
+        return [statement for (statement,) in cursor.fetchall()]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_on_postgresql_prepared_queries_become_prepared_statements_and_nothing_else_does() -> None:
+    """PostgreSQL plans a prepared query once per connection: its statement is prepared the first time it runs
+    there (config/settings.py); the ORM's own statements keep client-side binding and are never prepared."""
     resident, runs = _world_of_reads()
-    modes: list[pq.PipelineStatus] = []
-
-    def observe(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        modes.append(connection.connection.pgconn.pipeline_status)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(observe):
-        fetch_together(runs)
-        assert connection.connection.pgconn.pipeline_status == pq.PipelineStatus.OFF
-        LINKS.fetch(resident=resident.pk)
-    assert modes[:-1] == [pq.PipelineStatus.ON] * (len(runs) - 1)
-    assert modes[-1] == pq.PipelineStatus.OFF  # an ordinary fetch afterwards is an ordinary statement
+    list(ContactLink.objects.filter(resident=resident))
+    assert _prepared_statements() == []
+    fetch_together(runs)
+    LINKS.fetch(resident=resident.pk)
+    LINKS.fetch(resident=resident.pk)
+    list(ContactLink.objects.filter(resident=resident).select_related("contact"))
+    prepared = _prepared_statements()
+    assert len(prepared) == 2  # the statement of the runs together, and LINKS once however often it runs
+    assert prepared[0].startswith("SELECT (SELECT coalesce(json_agg(")
+    assert prepared[1] == LINKS.compiled(resident=resident.pk).sql.replace("%s", "$1")
 
 
 def test_read_ahead_answers_each_run_once_from_its_rows_and_says_what_did_not_match() -> None:
