@@ -75,7 +75,7 @@ class Results:
 
 
 def server_env(
-    database_url: str, *, pool: bool = False, concurrency: int = 30, prepared: bool = True
+    database_url: str, *, pool: bool = False, concurrency: int = 8, prepared: bool = True
 ) -> dict[str, str]:
     """The production profile (DEBUG off) on plain HTTP and loopback, with a throwaway secret; with ``pool``,
     Django's psycopg connection pool sized to the requests a worker serves at once; ``prepared``:
@@ -332,8 +332,8 @@ def main() -> int:
     parser.add_argument(
         "--concurrency",
         type=int,
-        default=int(os.environ.get("KINSHIP_BENCH_CONCURRENCY", "30")),
-        help="requests each worker serves at once, the rest queued (default 30)",
+        default=int(os.environ.get("KINSHIP_BENCH_CONCURRENCY", "8")),
+        help="requests each worker serves at once, the rest queued (default 8)",
     )
     parser.add_argument(
         "--pool",
